@@ -1,0 +1,12 @@
+//! benchreport: turn load-test and benchmark logs into trustworthy numbers and a static report.
+//!
+//! Data flows one way: input files ([`ingest`]) -> runs ([`runs`], [`model`]) -> summaries
+//! ([`stats`]) -> rendered outputs ([`render`]). `main.rs` only parses arguments and calls [`cli`].
+
+pub mod cli;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod render;
+pub mod runs;
+pub mod stats;

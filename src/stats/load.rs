@@ -1,0 +1,501 @@
+//! Load statistics: an accumulator that raw samples stream into, and the summary of a run's load,
+//! computed either from samples (exact) or from the figures a tool reported.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::histogram::LatencyHistogram;
+use crate::model::{ReportedLoad, Sample, SampleKind, SampleSink};
+
+/// Distinct error messages kept per run; the rest are counted under [`OTHER_ERRORS`].
+pub const MAX_DISTINCT_ERRORS: usize = 1000;
+pub const OTHER_ERRORS: &str = "(other errors)";
+/// The percentiles every latency summary carries.
+pub const PERCENTILES: [f64; 6] = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9];
+const NS_PER_MS: f64 = 1e6;
+
+/// Per-second figures while samples stream in.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    requests: u64,
+    failures: u64,
+    sum_ns: u128,
+    max_ns: u64,
+    threads_max: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LabelAcc {
+    failures: u64,
+    hist: LatencyHistogram,
+    first_start_us: Option<i64>,
+    last_end_us: Option<i64>,
+}
+
+/// Streams raw samples into exact statistics with memory bounded by the number of distinct
+/// latency values, labels, status codes and seconds, never by the number of samples.
+#[derive(Debug, Clone, Default)]
+pub struct LoadAccumulator {
+    requests: u64,
+    failures: u64,
+    hist: LatencyHistogram,
+    first_start_us: Option<i64>,
+    last_end_us: Option<i64>,
+    untimed: u64,
+    buckets: BTreeMap<i64, Bucket>,
+    labels: HashMap<SampleKind, HashMap<String, LabelAcc>>,
+    status_codes: BTreeMap<String, u64>,
+    errors: BTreeMap<String, u64>,
+    transactions: u64,
+    sub_results: u64,
+    bytes: u64,
+    max_threads: Option<u32>,
+}
+
+impl SampleSink for LoadAccumulator {
+    fn push(&mut self, s: &Sample<'_>) {
+        if let Some(label) = s.label {
+            self.push_label(label, s);
+        }
+        match s.kind {
+            SampleKind::Transaction => {
+                self.transactions += 1;
+                return;
+            }
+            SampleKind::SubResult => {
+                self.sub_results += 1;
+                return;
+            }
+            SampleKind::Request => {}
+        }
+        self.requests += 1;
+        self.hist.record(s.elapsed_ns);
+        if !s.success {
+            self.failures += 1;
+            let key = s.error.filter(|e| !e.is_empty()).or(s.status).unwrap_or("failure");
+            self.count_error(key);
+        }
+        if let Some(code) = s.status {
+            *self.status_codes.entry(code.to_string()).or_insert(0) += 1;
+        }
+        self.bytes += s.bytes.unwrap_or(0);
+        if let Some(t) = s.threads {
+            self.max_threads = Some(self.max_threads.map_or(t, |m| m.max(t)));
+        }
+        match s.start_us {
+            Some(start) => self.push_timed(start, s),
+            None => self.untimed += 1,
+        }
+    }
+}
+
+impl LoadAccumulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests counted so far (transactions and sub-results excluded).
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    fn push_label(&mut self, label: &str, s: &Sample<'_>) {
+        let by_label = self.labels.entry(s.kind).or_default();
+        // Look up by the borrowed label first so the common case allocates nothing.
+        if !by_label.contains_key(label) {
+            by_label.insert(label.to_string(), LabelAcc::default());
+        }
+        let acc = by_label.get_mut(label).expect("inserted above");
+        if !s.success {
+            acc.failures += 1;
+        }
+        acc.hist.record(s.elapsed_ns);
+        if let Some(start) = s.start_us {
+            let end = start + (s.elapsed_ns / 1000) as i64;
+            acc.first_start_us = Some(acc.first_start_us.map_or(start, |f| f.min(start)));
+            acc.last_end_us = Some(acc.last_end_us.map_or(end, |l| l.max(end)));
+        }
+    }
+
+    fn count_error(&mut self, key: &str) {
+        if let Some(n) = self.errors.get_mut(key) {
+            *n += 1;
+        } else if self.errors.len() < MAX_DISTINCT_ERRORS {
+            self.errors.insert(key.to_string(), 1);
+        } else {
+            *self.errors.entry(OTHER_ERRORS.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    fn push_timed(&mut self, start: i64, s: &Sample<'_>) {
+        let end = start + (s.elapsed_ns / 1000) as i64;
+        self.first_start_us = Some(self.first_start_us.map_or(start, |f| f.min(start)));
+        self.last_end_us = Some(self.last_end_us.map_or(end, |l| l.max(end)));
+        let b = self.buckets.entry(start.div_euclid(1_000_000)).or_default();
+        b.requests += 1;
+        if !s.success {
+            b.failures += 1;
+        }
+        b.sum_ns += s.elapsed_ns as u128;
+        b.max_ns = b.max_ns.max(s.elapsed_ns);
+        if let Some(t) = s.threads {
+            b.threads_max = Some(b.threads_max.map_or(t, |m| m.max(t)));
+        }
+    }
+
+    /// The exact latency histogram of all requests.
+    pub fn histogram(&self) -> &LatencyHistogram {
+        &self.hist
+    }
+
+    /// The load summary of everything pushed so far. `tool_reported` is attached as the tool's own
+    /// figures, shown beside the computed ones.
+    pub fn summarize(&self, tool_reported: Option<ReportedLoad>) -> LoadSummary {
+        let duration_s = match (self.first_start_us, self.last_end_us) {
+            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e6),
+            _ => None,
+        };
+        let rps = duration_s.map(|d| self.requests as f64 / d);
+        let mut labels: Vec<LabelSummary> = self
+            .labels
+            .iter()
+            .flat_map(|(kind, by_label)| {
+                by_label
+                    .iter()
+                    .map(|(label, acc)| LabelSummary::from_acc(label, *kind, acc))
+            })
+            .collect();
+        labels.sort_by(|a, b| (&a.label, a.kind).cmp(&(&b.label, b.kind)));
+        LoadSummary {
+            origin: Origin::Samples,
+            requests: Some(self.requests),
+            successes: Some(self.requests - self.failures),
+            failures: Some(self.failures),
+            success_rate: ratio(self.requests - self.failures, self.requests),
+            duration_s,
+            rps,
+            rps_method: match rps {
+                Some(_) => "computed from samples: requests / (last end - first start)".into(),
+                None => "not available: samples carry no timestamps".into(),
+            },
+            latency_ms: LatencyStats::from_histogram(&self.hist),
+            latency_method: "exact, from every sample (nearest-rank percentiles)".into(),
+            status_codes: self.status_codes.clone(),
+            errors: self.errors.clone(),
+            transactions: self.transactions,
+            sub_results: self.sub_results,
+            bytes_total: Some(self.bytes),
+            max_threads: self.max_threads,
+            labels,
+            series: self.series(),
+            untimed_samples: self.untimed,
+            tool_reported,
+        }
+    }
+
+    fn series(&self) -> Option<Series> {
+        let (&first, _) = self.buckets.first_key_value()?;
+        let (&last, _) = self.buckets.last_key_value()?;
+        let points = (first..=last)
+            .map(|sec| {
+                let b = self.buckets.get(&sec).cloned().unwrap_or_default();
+                SeriesPoint {
+                    t_s: (sec - first) as f64,
+                    requests: b.requests,
+                    failures: b.failures,
+                    latency_mean_ms: (b.requests > 0)
+                        .then(|| b.sum_ns as f64 / b.requests as f64 / NS_PER_MS),
+                    latency_max_ms: (b.requests > 0).then(|| b.max_ns as f64 / NS_PER_MS),
+                    threads: b.threads_max,
+                }
+            })
+            .collect();
+        Some(Series {
+            interval_s: 1.0,
+            start_unix_ms: Some(first * 1000),
+            points,
+        })
+    }
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Where a run's load figures come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Computed by benchreport from every raw sample.
+    Samples,
+    /// Printed by the load tool; benchreport only converted units.
+    Reported,
+}
+
+/// Latency figures in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LatencyStats {
+    pub min: Option<f64>,
+    pub mean: Option<f64>,
+    pub max: Option<f64>,
+    pub stddev: Option<f64>,
+    pub p50: Option<f64>,
+    pub p75: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+    pub p99_9: Option<f64>,
+}
+
+impl LatencyStats {
+    pub fn from_histogram(h: &LatencyHistogram) -> Self {
+        let ms = |ns: u64| ns as f64 / NS_PER_MS;
+        let p = h.percentiles_ns(&PERCENTILES);
+        LatencyStats {
+            min: h.min_ns().map(ms),
+            mean: h.mean_ns().map(|v| v / NS_PER_MS),
+            max: h.max_ns().map(ms),
+            stddev: h.stddev_ns().map(|v| v / NS_PER_MS),
+            p50: p[0].map(ms),
+            p75: p[1].map(ms),
+            p90: p[2].map(ms),
+            p95: p[3].map(ms),
+            p99: p[4].map(ms),
+            p99_9: p[5].map(ms),
+        }
+    }
+
+    pub fn from_reported(r: &crate::model::ReportedLatency) -> Self {
+        LatencyStats {
+            min: r.min,
+            mean: r.mean,
+            max: r.max,
+            stddev: r.stddev,
+            p50: r.percentile(50.0),
+            p75: r.percentile(75.0),
+            p90: r.percentile(90.0),
+            p95: r.percentile(95.0),
+            p99: r.percentile(99.0),
+            p99_9: r.percentile(99.9),
+        }
+    }
+}
+
+/// Figures per request name (JMeter label), for requests, transactions and sub-results alike.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelSummary {
+    pub label: String,
+    pub kind: SampleKind,
+    pub requests: u64,
+    pub failures: u64,
+    pub success_rate: Option<f64>,
+    pub rps: Option<f64>,
+    pub latency_ms: LatencyStats,
+}
+
+impl LabelSummary {
+    fn from_acc(label: &str, kind: SampleKind, acc: &LabelAcc) -> Self {
+        let n = acc.hist.count();
+        let rps = match (acc.first_start_us, acc.last_end_us) {
+            (Some(a), Some(b)) if b > a => Some(n as f64 / ((b - a) as f64 / 1e6)),
+            _ => None,
+        };
+        LabelSummary {
+            label: label.to_string(),
+            kind,
+            requests: n,
+            failures: acc.failures,
+            success_rate: ratio(n - acc.failures, n),
+            rps,
+            latency_ms: LatencyStats::from_histogram(&acc.hist),
+        }
+    }
+}
+
+/// Throughput and latency over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub interval_s: f64,
+    /// Wall-clock start of the first interval, for epoch-timed samples (JTL timestamps without a
+    /// zone are taken as written).
+    pub start_unix_ms: Option<i64>,
+    pub points: Vec<SeriesPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// Seconds since the first interval.
+    pub t_s: f64,
+    /// Requests that started in this interval.
+    pub requests: u64,
+    pub failures: u64,
+    pub latency_mean_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+    /// Most active threads seen in this interval (JMeter `allThreads`).
+    pub threads: Option<u32>,
+}
+
+/// The load side of a run summary. Field names are a contract (`summary --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadSummary {
+    pub origin: Origin,
+    pub requests: Option<u64>,
+    pub successes: Option<u64>,
+    pub failures: Option<u64>,
+    /// Fraction 0..=1.
+    pub success_rate: Option<f64>,
+    pub duration_s: Option<f64>,
+    pub rps: Option<f64>,
+    /// How `rps` was obtained.
+    pub rps_method: String,
+    pub latency_ms: LatencyStats,
+    /// How `latency_ms` was obtained.
+    pub latency_method: String,
+    pub status_codes: BTreeMap<String, u64>,
+    pub errors: BTreeMap<String, u64>,
+    /// Transaction-controller results (not counted as requests).
+    pub transactions: u64,
+    /// Sub-results (part of their parent sample, not counted as requests).
+    pub sub_results: u64,
+    pub bytes_total: Option<u64>,
+    pub max_threads: Option<u32>,
+    pub labels: Vec<LabelSummary>,
+    pub series: Option<Series>,
+    /// Samples without a timestamp (counted, but not in `series` or `duration_s`).
+    pub untimed_samples: u64,
+    /// The load tool's own figures, when the summary was computed from samples and the tool also
+    /// printed a summary (e.g. oha JSON beside oha CSV), or when `origin` is `reported`.
+    pub tool_reported: Option<ReportedLoad>,
+}
+
+impl LoadSummary {
+    /// A summary of figures a tool reported, filling in only what follows arithmetically from
+    /// them (e.g. requests = successes + failures), and saying so.
+    pub fn from_reported(r: &ReportedLoad, tool: &str) -> Self {
+        let status_total: u64 = r.status_codes.values().sum();
+        let error_total: u64 = r.errors.values().sum();
+        let requests = r
+            .requests
+            .or_else(|| Some(r.successes? + r.failures?))
+            .or_else(|| (status_total + error_total > 0).then_some(status_total + error_total));
+        let failures = r
+            .failures
+            .or_else(|| Some(requests? - r.successes?))
+            .or_else(|| requests.map(|_| error_total));
+        let successes = r.successes.or_else(|| Some(requests?.saturating_sub(failures?)));
+        let success_rate = r.success_rate.or_else(|| ratio(successes?, requests?));
+        let (rps, rps_method) = match (r.rps, requests, r.duration_s) {
+            (Some(v), _, _) => (Some(v), format!("reported by {tool}")),
+            (None, Some(n), Some(d)) if d > 0.0 => (
+                Some(n as f64 / d),
+                format!("computed from {tool}'s reported requests / duration"),
+            ),
+            _ => (None, format!("not reported by {tool}")),
+        };
+        let labels = r
+            .labels
+            .iter()
+            .map(|l| LabelSummary {
+                label: l.label.clone(),
+                kind: SampleKind::Request,
+                requests: l.requests.unwrap_or(0),
+                failures: l.failures.unwrap_or(0),
+                success_rate: match (l.requests, l.failures) {
+                    (Some(n), Some(f)) if n > 0 => Some((n - f.min(n)) as f64 / n as f64),
+                    _ => None,
+                },
+                rps: l.rps,
+                latency_ms: LatencyStats::from_reported(&l.latency_ms),
+            })
+            .collect();
+        LoadSummary {
+            origin: Origin::Reported,
+            requests,
+            successes,
+            failures,
+            success_rate,
+            duration_s: r.duration_s,
+            rps,
+            rps_method,
+            latency_ms: LatencyStats::from_reported(&r.latency_ms),
+            latency_method: format!("reported by {tool}"),
+            status_codes: r.status_codes.clone(),
+            errors: r.errors.clone(),
+            transactions: 0,
+            sub_results: 0,
+            bytes_total: r.bytes_total,
+            max_threads: None,
+            labels,
+            series: None,
+            untimed_samples: 0,
+            tool_reported: Some(r.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(start_ms: i64, elapsed_ms: u64, success: bool, label: &str) -> Sample<'_> {
+        Sample {
+            start_us: Some(start_ms * 1000),
+            elapsed_ns: elapsed_ms * 1_000_000,
+            success,
+            status: Some(if success { "200" } else { "500" }),
+            label: Some(label),
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn counts_requests_but_not_transactions_or_sub_results() {
+        let mut acc = LoadAccumulator::new();
+        acc.push(&sample(1_000, 10, true, "a"));
+        acc.push(&sample(1_500, 30, false, "b"));
+        acc.push(&Sample {
+            kind: SampleKind::Transaction,
+            ..sample(1_000, 40, true, "tc")
+        });
+        acc.push(&Sample {
+            kind: SampleKind::SubResult,
+            ..sample(1_000, 5, true, "a-0")
+        });
+        let s = acc.summarize(None);
+        assert_eq!(s.requests, Some(2));
+        assert_eq!(s.failures, Some(1));
+        assert_eq!(s.transactions, 1);
+        assert_eq!(s.sub_results, 1);
+        // First start 1.000 s, last end 1.530 s.
+        assert_eq!(s.duration_s, Some(0.53));
+        assert_eq!(s.errors.get("500"), Some(&1));
+        assert_eq!(s.labels.len(), 4);
+        assert_eq!(s.latency_ms.max, Some(30.0));
+    }
+
+    #[test]
+    fn series_fills_empty_seconds() {
+        let mut acc = LoadAccumulator::new();
+        acc.push(&sample(10_000, 1, true, "a"));
+        acc.push(&sample(12_999, 3, true, "a"));
+        let series = acc.summarize(None).series.unwrap();
+        let counts: Vec<u64> = series.points.iter().map(|p| p.requests).collect();
+        assert_eq!(counts, vec![1, 0, 1]);
+        assert_eq!(series.start_unix_ms, Some(10_000));
+    }
+
+    #[test]
+    fn reported_totals_are_derived_from_status_and_errors() {
+        let mut r = ReportedLoad::default();
+        r.status_codes.insert("200".into(), 90);
+        r.errors.insert("timeout".into(), 10);
+        r.duration_s = Some(10.0);
+        let s = LoadSummary::from_reported(&r, "oha");
+        assert_eq!(s.requests, Some(100));
+        assert_eq!(s.failures, Some(10));
+        assert_eq!(s.successes, Some(90));
+        assert_eq!(s.success_rate, Some(0.9));
+        assert_eq!(s.rps, Some(10.0));
+    }
+}
