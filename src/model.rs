@@ -190,6 +190,16 @@ pub struct ResourceSample {
     pub vms_mb: Option<f64>,
 }
 
+/// Resource figures that arrive already summarised (a benchreport file written by another tool
+/// or by an earlier `benchreport summary --json`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ReportedResources {
+    pub cpu_peak_percent: Option<f64>,
+    pub cpu_mean_percent: Option<f64>,
+    pub mem_peak_mb: Option<f64>,
+    pub mem_mean_mb: Option<f64>,
+}
+
 /// The tool that wrote a file, as far as its content tells.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ToolInfo {
@@ -234,6 +244,8 @@ pub struct FileIngest {
     pub reported: Option<ReportedLoad>,
     /// Resource log rows, for resource formats.
     pub resources: Option<ResourceSeries>,
+    /// Resource figures that arrived already summarised.
+    pub reported_resources: Option<ReportedResources>,
     /// How many samples were pushed into the sink.
     pub samples: u64,
     /// The clock of the pushed samples' `start_us`.
@@ -251,6 +263,7 @@ pub struct EmbeddedRun {
     pub name: String,
     pub reported: Option<ReportedLoad>,
     pub resources: Option<ResourceSeries>,
+    pub reported_resources: Option<ReportedResources>,
     /// Raw samples, owned (only for small files written by scripts).
     pub samples: Vec<OwnedSample>,
 }
