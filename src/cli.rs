@@ -1,1 +1,107 @@
-//! Command line.
+//! The command line: argument definitions and the commands they run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Error;
+use crate::render;
+use crate::runs;
+use crate::stats;
+
+/// Turn load-test and resource logs (oha, JMeter, psrecord, wrk, ab, hey, locust) into trustworthy
+/// numbers and a shareable report.
+#[derive(Debug, Parser)]
+#[command(name = "benchreport", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a table of each run's throughput, latency and resource use.
+    ///
+    /// Each INPUT is a file (one run, named by its file stem) or a directory: every folder in it
+    /// that holds recognised files is one run, named by its relative path.
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// Result files or directories of runs.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Print the machine-readable summary (JSON) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print no notes or warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Summary(args) => summary(&args),
+    }
+}
+
+/// Reads the inputs and computes every run's summary, reporting skipped files and warnings on
+/// stderr unless `quiet`.
+pub fn load_summary(inputs: &[PathBuf], quiet: bool) -> Result<stats::Summary, Error> {
+    let discovery = runs::discover(inputs)?;
+    let runs = runs::read_runs(&discovery)?;
+    let summary = stats::summarize(&runs, &discovery.skipped);
+    if !quiet {
+        report_notes(&summary);
+    }
+    Ok(summary)
+}
+
+fn report_notes(summary: &stats::Summary) {
+    let mut err = std::io::stderr().lock();
+    for s in &summary.skipped {
+        let _ = writeln!(err, "note: skipped {} ({})", s.path.display(), s.reason);
+    }
+    for run in &summary.runs {
+        for w in &run.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
+}
+
+fn summary(args: &SummaryArgs) -> Result<u8, Error> {
+    let summary = load_summary(&args.inputs, args.quiet)?;
+    let text = if args.json {
+        render::json::summary_json(&summary)
+    } else {
+        render::text::summary_table(&summary)
+    };
+    write_stdout(&text)?;
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`benchreport summary ... | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            context: "writing to stdout".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

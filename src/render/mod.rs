@@ -1,1 +1,7 @@
-//! Rendering.
+//! Rendering computed summaries. Renderers take summaries and return text; they never parse
+//! inputs or compute statistics, and they never touch the file system.
+
+pub mod format;
+pub mod json;
+pub mod table;
+pub mod text;

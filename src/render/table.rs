@@ -1,0 +1,109 @@
+//! The comparison table's column model, shared by the terminal, Markdown and HTML renderers so
+//! they can never disagree about what a run table holds.
+
+use super::format;
+use crate::stats::RunSummary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Which way is better for a column, to mark the best run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+    Neither,
+}
+
+pub struct Column {
+    pub header: &'static str,
+    pub align: Align,
+    pub better: Better,
+    /// The formatted cell.
+    pub cell: fn(&RunSummary) -> String,
+    /// The raw value, for sorting and for marking the best run.
+    pub value: fn(&RunSummary) -> Option<f64>,
+}
+
+fn load_f64(r: &RunSummary, f: fn(&crate::stats::load::LoadSummary) -> Option<f64>) -> Option<f64> {
+    r.load.as_ref().and_then(f)
+}
+
+fn res_f64(
+    r: &RunSummary,
+    f: fn(&crate::stats::resources::ResourceSummary) -> Option<f64>,
+) -> Option<f64> {
+    r.resources.as_ref().and_then(f)
+}
+
+/// The post's table: name, requests, success, RPS, p50/p90/p99, peak CPU, peak memory.
+pub fn run_columns() -> Vec<Column> {
+    vec![
+        Column {
+            header: "run",
+            align: Align::Left,
+            better: Better::Neither,
+            cell: |r| r.name.clone(),
+            value: |_| None,
+        },
+        Column {
+            header: "requests",
+            align: Align::Right,
+            better: Better::Neither,
+            cell: |r| format::count(r.load.as_ref().and_then(|l| l.requests)),
+            value: |r| load_f64(r, |l| l.requests.map(|v| v as f64)),
+        },
+        Column {
+            header: "success",
+            align: Align::Right,
+            better: Better::Higher,
+            cell: |r| format::fraction_percent(load_f64(r, |l| l.success_rate)),
+            value: |r| load_f64(r, |l| l.success_rate),
+        },
+        Column {
+            header: "RPS",
+            align: Align::Right,
+            better: Better::Higher,
+            cell: |r| format::rate(load_f64(r, |l| l.rps)),
+            value: |r| load_f64(r, |l| l.rps),
+        },
+        Column {
+            header: "p50 ms",
+            align: Align::Right,
+            better: Better::Lower,
+            cell: |r| format::ms(load_f64(r, |l| l.latency_ms.p50)),
+            value: |r| load_f64(r, |l| l.latency_ms.p50),
+        },
+        Column {
+            header: "p90 ms",
+            align: Align::Right,
+            better: Better::Lower,
+            cell: |r| format::ms(load_f64(r, |l| l.latency_ms.p90)),
+            value: |r| load_f64(r, |l| l.latency_ms.p90),
+        },
+        Column {
+            header: "p99 ms",
+            align: Align::Right,
+            better: Better::Lower,
+            cell: |r| format::ms(load_f64(r, |l| l.latency_ms.p99)),
+            value: |r| load_f64(r, |l| l.latency_ms.p99),
+        },
+        Column {
+            header: "peak CPU",
+            align: Align::Right,
+            better: Better::Lower,
+            cell: |r| format::cpu_percent(res_f64(r, |s| s.cpu_peak_percent)),
+            value: |r| res_f64(r, |s| s.cpu_peak_percent),
+        },
+        Column {
+            header: "peak mem",
+            align: Align::Right,
+            better: Better::Lower,
+            cell: |r| format::mem_mb(res_f64(r, |s| s.mem_peak_mb)),
+            value: |r| res_f64(r, |s| s.mem_peak_mb),
+        },
+    ]
+}
