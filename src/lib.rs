@@ -8,6 +8,7 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod redact;
 pub mod render;
 pub mod runs;
 pub mod stats;

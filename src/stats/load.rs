@@ -180,6 +180,8 @@ impl LoadAccumulator {
                 None => "not available: samples carry no timestamps".into(),
             },
             latency_ms: LatencyStats::from_histogram(&self.hist),
+            percentile_curve: percentile_curve(&self.hist),
+            histogram: histogram_buckets(&self.hist),
             latency_method: "exact, from every sample (nearest-rank percentiles)".into(),
             status_codes: self.status_codes.clone(),
             errors: self.errors.clone(),
@@ -231,6 +233,81 @@ pub enum Origin {
     Samples,
     /// Printed by the load tool; benchreport only converted units.
     Reported,
+}
+
+/// Percentiles drawn on the percentile curve (HdrHistogram style: dense towards the tail).
+pub const CURVE_PERCENTILES: [f64; 20] = [
+    0.0, 10.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 90.0, 95.0, 99.0, 99.5, 99.9,
+    99.95, 99.99, 99.999, 100.0,
+];
+/// Buckets of the latency histogram computed from samples.
+pub const HISTOGRAM_BUCKETS: usize = 30;
+
+/// One point of a latency percentile curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PercentilePoint {
+    pub p: f64,
+    pub ms: f64,
+}
+
+/// One bucket of a latency histogram: samples with `lower_ms < latency <= upper_ms` (the first
+/// bucket also holds `latency == lower_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HistogramBucket {
+    pub lower_ms: f64,
+    pub upper_ms: f64,
+    pub count: u64,
+}
+
+/// The percentile curve of an exact histogram at [`CURVE_PERCENTILES`].
+pub fn percentile_curve(h: &LatencyHistogram) -> Vec<PercentilePoint> {
+    h.percentiles_ns(&CURVE_PERCENTILES)
+        .into_iter()
+        .zip(CURVE_PERCENTILES)
+        .filter_map(|(v, p)| Some(PercentilePoint { p, ms: v? as f64 / NS_PER_MS }))
+        .collect()
+}
+
+/// Buckets an exact histogram for display: log-spaced edges when latencies span more than 20x
+/// (latency tails are long), equal widths otherwise. Counts are exact.
+pub fn histogram_buckets(h: &LatencyHistogram) -> Vec<HistogramBucket> {
+    let (Some(min), Some(max)) = (h.min_ns(), h.max_ns()) else {
+        return Vec::new();
+    };
+    let (lo, hi) = (min as f64, max as f64);
+    if hi <= lo {
+        return vec![HistogramBucket {
+            lower_ms: lo / NS_PER_MS,
+            upper_ms: hi / NS_PER_MS,
+            count: h.count(),
+        }];
+    }
+    let n = HISTOGRAM_BUCKETS;
+    let log_scale = lo > 0.0 && hi / lo > 20.0;
+    let edge = |i: usize| -> f64 {
+        let f = i as f64 / n as f64;
+        if log_scale {
+            lo * (hi / lo).powf(f)
+        } else {
+            lo + (hi - lo) * f
+        }
+    };
+    let mut buckets: Vec<HistogramBucket> = (0..n)
+        .map(|i| HistogramBucket {
+            lower_ms: edge(i) / NS_PER_MS,
+            upper_ms: edge(i + 1) / NS_PER_MS,
+            count: 0,
+        })
+        .collect();
+    let mut i = 0;
+    for (v, count) in h.iter() {
+        let v = v as f64;
+        while i + 1 < n && v > edge(i + 1) {
+            i += 1;
+        }
+        buckets[i].count += count;
+    }
+    buckets
 }
 
 /// Latency figures in milliseconds.
@@ -352,6 +429,10 @@ pub struct LoadSummary {
     pub latency_ms: LatencyStats,
     /// How `latency_ms` was obtained.
     pub latency_method: String,
+    /// Latency at many percentiles, for the percentile chart.
+    pub percentile_curve: Vec<PercentilePoint>,
+    /// Latency distribution, for the histogram chart.
+    pub histogram: Vec<HistogramBucket>,
     pub status_codes: BTreeMap<String, u64>,
     pub errors: BTreeMap<String, u64>,
     /// Transaction-controller results (not counted as requests).
@@ -419,6 +500,13 @@ impl LoadSummary {
             rps,
             rps_method,
             latency_ms: LatencyStats::from_reported(&r.latency_ms),
+            percentile_curve: r
+                .latency_ms
+                .percentiles
+                .iter()
+                .map(|&(p, ms)| PercentilePoint { p, ms })
+                .collect(),
+            histogram: reported_histogram(r),
             latency_method: format!("reported by {tool}"),
             status_codes: r.status_codes.clone(),
             errors: r.errors.clone(),
@@ -432,6 +520,29 @@ impl LoadSummary {
             tool_reported: Some(r.clone()),
         }
     }
+}
+
+/// A reported histogram (upper edges and counts, as oha prints it) as buckets: each bucket starts
+/// where the previous ends; the first starts at the reported minimum (oha's first label is the
+/// minimum itself).
+fn reported_histogram(r: &ReportedLoad) -> Vec<HistogramBucket> {
+    let mut lower = r
+        .latency_ms
+        .min
+        .or_else(|| r.histogram.first().map(|b| b.0))
+        .unwrap_or(0.0);
+    r.histogram
+        .iter()
+        .map(|&(upper, count)| {
+            let b = HistogramBucket {
+                lower_ms: lower.min(upper),
+                upper_ms: upper,
+                count,
+            };
+            lower = upper;
+            b
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -472,6 +583,32 @@ mod tests {
         assert_eq!(s.errors.get("500"), Some(&1));
         assert_eq!(s.labels.len(), 4);
         assert_eq!(s.latency_ms.max, Some(30.0));
+    }
+
+    #[test]
+    fn histogram_buckets_hold_every_sample_exactly_once() {
+        let mut h = LatencyHistogram::new();
+        let values: Vec<u64> = (1..=500).map(|i| i * i * 7_919).collect();
+        for &v in &values {
+            h.record(v);
+        }
+        let buckets = histogram_buckets(&h);
+        assert_eq!(buckets.len(), HISTOGRAM_BUCKETS);
+        assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 500);
+        for (k, b) in buckets.iter().enumerate() {
+            let expected = values
+                .iter()
+                .filter(|&&v| {
+                    let ms = v as f64 / NS_PER_MS;
+                    let above_lower = ms > b.lower_ms || (k == 0 && ms >= b.lower_ms);
+                    above_lower && ms <= b.upper_ms
+                })
+                .count() as u64;
+            assert_eq!(b.count, expected, "{b:?}");
+        }
+        let curve = percentile_curve(&h);
+        assert_eq!(curve.first().unwrap().ms, 7_919.0 / NS_PER_MS);
+        assert_eq!(curve.last().unwrap().ms, (500 * 500 * 7_919) as f64 / NS_PER_MS);
     }
 
     #[test]

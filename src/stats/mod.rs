@@ -7,6 +7,7 @@ pub mod resources;
 use serde::Serialize;
 
 use crate::model::Warning;
+use crate::redact::{redact, redact_keys};
 use crate::runs::{Run, Skipped, Source};
 use load::LoadSummary;
 use resources::ResourceSummary;
@@ -76,7 +77,8 @@ pub fn summarize_run(run: &Run) -> RunSummary {
         (Some(acc), _) => Some(acc.summarize(reported.map(|(r, _)| r.clone()))),
         (None, Some((r, tool))) => Some(LoadSummary::from_reported(r, tool)),
         (None, None) => None,
-    };
+    }
+    .map(redact_load);
     let resources = match (&run.resources, &run.reported_resources) {
         (Some(series), _) => Some(ResourceSummary::from_series(series)),
         (None, Some(r)) => Some(ResourceSummary::from_reported(r)),
@@ -87,6 +89,28 @@ pub fn summarize_run(run: &Run) -> RunSummary {
         sources: run.sources.clone(),
         load,
         resources,
-        warnings: run.warnings.clone(),
+        warnings: run
+            .warnings
+            .iter()
+            .map(|w| Warning {
+                message: redact(&w.message).into_owned(),
+                ..w.clone()
+            })
+            .collect(),
     }
+}
+
+/// Removes secrets from every string in a load summary that came from an input file.
+fn redact_load(mut load: LoadSummary) -> LoadSummary {
+    load.errors = redact_keys(&load.errors);
+    for label in &mut load.labels {
+        label.label = redact(&label.label).into_owned();
+    }
+    if let Some(r) = &mut load.tool_reported {
+        r.errors = redact_keys(&r.errors);
+        for label in &mut r.labels {
+            label.label = redact(&label.label).into_owned();
+        }
+    }
+    load
 }
