@@ -227,6 +227,8 @@ pub struct Source {
     pub format: &'static str,
     pub tool: ToolInfo,
     pub bytes: u64,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: Option<String>,
     /// What the file contributed: "samples", "reported load", "resources", ...
     pub role: String,
     pub samples: u64,
@@ -309,13 +311,13 @@ fn read_run(files: &RunFiles) -> Result<(Run, Vec<Run>), Error> {
     let mut embedded_runs = Vec::new();
     let mut acc = LoadAccumulator::new();
     for file in &files.files {
-        let ingest = ingest::parse_file(&file.path, file.format, &mut acc)?;
+        let (ingest, sha256) = ingest::parse_file(&file.path, file.format, &mut acc)?;
         if files.named_by_stem && files.files.len() == 1 {
             if let Some(name) = &ingest.declared_name {
                 run.name = name.clone();
             }
         }
-        let source = source_of(file, &ingest);
+        let source = source_of(file, &ingest, sha256);
         for embedded in ingest.embedded_runs {
             embedded_runs.push(embedded_run(&run.name, files, embedded, &source)?);
         }
@@ -337,7 +339,7 @@ fn read_run(files: &RunFiles) -> Result<(Run, Vec<Run>), Error> {
     Ok((run, embedded_runs))
 }
 
-fn source_of(file: &InputFile, ingest: &FileIngest) -> Source {
+fn source_of(file: &InputFile, ingest: &FileIngest, sha256: String) -> Source {
     let mut roles = Vec::new();
     if ingest.samples > 0 {
         roles.push("samples");
@@ -359,6 +361,7 @@ fn source_of(file: &InputFile, ingest: &FileIngest) -> Source {
         format: file.format.id(),
         tool: ingest.tool.clone(),
         bytes: file.bytes,
+        sha256: Some(sha256),
         role: roles.join(", "),
         samples: ingest.samples,
     }

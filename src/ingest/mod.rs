@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::IngestError;
 use crate::model::{FileIngest, SampleSink};
 
@@ -137,15 +139,50 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     Format::ALL.into_iter().find(|f| f.sniff(head, path))
 }
 
-/// Parses a whole file in the given format, streaming raw samples into `sink`.
+/// Parses a whole file in the given format, streaming raw samples into `sink`. Returns what the
+/// file held and the SHA-256 of its bytes (computed in the same pass, for provenance).
 pub fn parse_file(
     path: &Path,
     format: Format,
     sink: &mut dyn SampleSink,
-) -> Result<FileIngest, IngestError> {
+) -> Result<(FileIngest, String), IngestError> {
     let file = File::open(path).map_err(|e| IngestError::io(path, &e))?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
-    format.parse(path, &mut reader, sink)
+    let mut reader = BufReader::with_capacity(256 * 1024, HashingReader::new(file));
+    let ingest = format.parse(path, &mut reader, sink)?;
+    // Parsers may stop before the end (a trailer they ignore): hash the rest too.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| IngestError::io(path, &e))?;
+    Ok((ingest, reader.into_inner().hex_digest()))
+}
+
+/// A reader that computes the SHA-256 of everything read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    fn hex_digest(self) -> String {
+        self.hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// What detection looks for, for the error message about a file nobody recognises.

@@ -2,6 +2,8 @@
 //! inputs or compute statistics, and they never touch the file system.
 
 pub mod format;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod table;
 pub mod text;

@@ -107,3 +107,31 @@ pub fn run_columns() -> Vec<Column> {
         },
     ]
 }
+
+/// For each column, the indices of the runs holding its best value (empty when the column has no
+/// "better" direction or fewer than two runs have a value).
+pub fn best_rows(columns: &[Column], runs: &[RunSummary]) -> Vec<Vec<usize>> {
+    columns
+        .iter()
+        .map(|c| {
+            let values: Vec<(usize, f64)> = runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| (c.value)(r).filter(|v| v.is_finite()).map(|v| (i, v)))
+                .collect();
+            if values.len() < 2 {
+                return Vec::new();
+            }
+            let pick = match c.better {
+                Better::Neither => return Vec::new(),
+                Better::Higher => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
+                Better::Lower => values.iter().map(|v| v.1).fold(f64::MAX, f64::min),
+            };
+            values
+                .iter()
+                .filter(|v| v.1 == pick)
+                .map(|v| v.0)
+                .collect()
+        })
+        .collect()
+}

@@ -56,7 +56,30 @@ pub struct RunSummary {
     pub load: Option<LoadSummary>,
     /// `null` when the run has no resource log.
     pub resources: Option<ResourceSummary>,
+    /// Throughput per resource, when the run has both load and resources.
+    pub efficiency: Option<Efficiency>,
     pub warnings: Vec<Warning>,
+}
+
+/// Throughput per unit of resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Efficiency {
+    /// RPS divided by the cores in use: `rps / (cpu_mean_percent / 100)`. Equal to requests per
+    /// CPU-second during the active window.
+    pub rps_per_core: Option<f64>,
+    /// RPS per 100 MiB of peak resident memory.
+    pub rps_per_100mb: Option<f64>,
+}
+
+impl Efficiency {
+    fn of(load: &LoadSummary, res: &ResourceSummary) -> Option<Self> {
+        let rps = load.rps?;
+        let per = |denominator: Option<f64>| denominator.filter(|d| *d > 0.0).map(|d| rps / d);
+        Some(Efficiency {
+            rps_per_core: per(res.cpu_mean_percent.map(|c| c / 100.0)),
+            rps_per_100mb: per(res.mem_peak_mb.map(|m| m / 100.0)),
+        })
+    }
 }
 
 /// Summarises every run.
@@ -84,11 +107,16 @@ pub fn summarize_run(run: &Run) -> RunSummary {
         (None, Some(r)) => Some(ResourceSummary::from_reported(r)),
         (None, None) => None,
     };
+    let efficiency = match (&load, &resources) {
+        (Some(l), Some(r)) => Efficiency::of(l, r),
+        _ => None,
+    };
     RunSummary {
         name: run.name.clone(),
         sources: run.sources.clone(),
         load,
         resources,
+        efficiency,
         warnings: run
             .warnings
             .iter()

@@ -44,6 +44,17 @@ pub struct ResourceSummary {
     pub interval_s: Option<f64>,
     /// How the figures were obtained.
     pub method: String,
+    /// Every row, for charts (not written to the JSON summary, which stays small).
+    #[serde(skip)]
+    pub series: Option<Vec<ResourcePoint>>,
+}
+
+/// One row of the resource log, for charts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResourcePoint {
+    pub t_s: f64,
+    pub cpu_percent: f64,
+    pub rss_mb: f64,
 }
 
 impl ResourceSummary {
@@ -79,6 +90,15 @@ impl ResourceSummary {
             method: "computed from every row of the resource log; means over the active window \
                      (CPU >= 10% of peak)"
                 .into(),
+            series: Some(
+                rows.iter()
+                    .map(|r| ResourcePoint {
+                        t_s: r.elapsed_s,
+                        cpu_percent: r.cpu_percent,
+                        rss_mb: r.rss_mb,
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -95,6 +115,7 @@ impl ResourceSummary {
             duration_s: None,
             interval_s: None,
             method: "reported (pre-computed summary)".into(),
+            series: None,
         }
     }
 }

@@ -1,0 +1,133 @@
+//! HTML pages: view models (strings already formatted) and the askama templates that lay them out.
+//! Every string from an input reaches the page through askama's HTML escaping; only our own CSS,
+//! script and generated markup are inserted unescaped.
+
+use askama::Template;
+
+/// What every page shares (head, navigation, footer).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub title: String,
+    /// Relative path from this page to the site root: "" or "../".
+    pub root: String,
+    pub crumb: String,
+    pub csp: String,
+    pub css: &'static str,
+    pub script: &'static str,
+    pub generator: String,
+    pub percentile_definition: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub caption: String,
+    pub headers: Vec<Header>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub text: String,
+    pub class: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    pub text: String,
+    /// A numeric sort key (empty: sort by text).
+    pub sort: String,
+    pub class: &'static str,
+    pub href: String,
+    pub best: bool,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            class: "text",
+            ..Cell::default()
+        }
+    }
+
+    pub fn num(text: impl Into<String>, value: Option<f64>) -> Self {
+        Cell {
+            text: text.into(),
+            sort: value
+                .filter(|v| v.is_finite())
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            class: "num",
+            ..Cell::default()
+        }
+    }
+
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Self {
+        Cell {
+            href: href.into(),
+            ..Cell::text(text)
+        }
+    }
+}
+
+impl Table {
+    pub fn new(caption: &str, headers: &[(&str, bool)]) -> Self {
+        Table {
+            caption: caption.to_string(),
+            headers: headers
+                .iter()
+                .map(|&(text, numeric)| Header {
+                    text: text.to_string(),
+                    class: if numeric { "num" } else { "" },
+                })
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// A chart shown as an image (an `<img>` cannot run scripts, whatever the SVG holds).
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Image source: a relative file path, or a data URI in single-file mode.
+    pub src: String,
+    /// Link to the standalone SVG file.
+    pub href: String,
+    pub alt: String,
+    pub caption: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage {
+    pub page: Page,
+    pub title: String,
+    pub lede: String,
+    pub comparison: Table,
+    pub charts: Vec<Figure>,
+    /// (run, where its figures come from)
+    pub origins: Vec<(String, String)>,
+    pub provenance: Table,
+    /// (path, reason)
+    pub skipped: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+pub struct RunPage {
+    pub page: Page,
+    pub name: String,
+    pub lede: String,
+    /// (label, value, note)
+    pub tiles: Vec<(String, String, String)>,
+    pub charts: Vec<Figure>,
+    pub latency: Table,
+    pub labels: Table,
+    pub status_codes: Table,
+    pub errors: Table,
+    pub sources: Table,
+    pub warnings: Vec<String>,
+}

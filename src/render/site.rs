@@ -1,0 +1,688 @@
+//! The static site of `benchreport build`: an index comparing runs, a page per run, every chart as
+//! a standalone SVG, `summary.json` and `report.md`, assembled in memory as a [`Site`].
+
+use askama::Template;
+use sha2::{Digest, Sha256};
+
+use super::charts::{self, Bar, BarChart, HistogramBar, PercentileCurve, Size, TimeSeries};
+use super::format;
+use super::html::{Cell, Figure, IndexPage, Page, RunPage, Table};
+use super::table::{best_rows, run_columns, Better, Column};
+use crate::error::Error;
+use crate::output::Site;
+use crate::stats::load::LoadSummary;
+use crate::stats::{RunSummary, Summary, PERCENTILE_DEFINITION};
+
+pub const CSS: &str = include_str!("../../assets/style.css");
+pub const SCRIPT: &str = include_str!("../../assets/sort.js");
+const CHART: Size = Size {
+    width: 760,
+    height: 380,
+};
+/// Rows shown in the status-code and error tables; the rest are summed in one row.
+pub const TOP_N: usize = 10;
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The index page's title.
+    pub title: Option<String>,
+}
+
+/// Renders the whole site.
+pub fn build_site(summary: &Summary, options: &BuildOptions) -> Result<Site, Error> {
+    let mut site = Site::default();
+    let slugs = unique_slugs(&summary.runs);
+    let index = index_page(summary, &slugs, options, &mut site)?;
+    site.add("index.html", render(&index)?);
+    for (run, slug) in summary.runs.iter().zip(&slugs) {
+        let page = run_page(summary, run, slug, &mut site)?;
+        site.add(format!("runs/{slug}.html"), render(&page)?);
+    }
+    site.add("summary.json", super::json::summary_json(summary));
+    site.add("report.md", super::markdown::report(summary));
+    Ok(site)
+}
+
+fn render(t: &impl Template) -> Result<String, Error> {
+    t.render()
+        .map_err(|e| Error::Usage(format!("internal error rendering a page: {e}")))
+}
+
+fn chart_error(e: charts::ChartError) -> Error {
+    Error::Usage(format!("internal error drawing a chart: {e}"))
+}
+
+/// File-name-safe, unique names for runs: `recipeyak/sync-python` -> `recipeyak-sync-python`.
+fn unique_slugs(runs: &[RunSummary]) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    runs.iter()
+        .map(|r| {
+            let mut slug: String = r
+                .name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .collect();
+            slug = slug.trim_matches('-').to_string();
+            while slug.contains("--") {
+                slug = slug.replace("--", "-");
+            }
+            if slug.is_empty() {
+                slug = "run".into();
+            }
+            let n = seen.entry(slug.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                format!("{slug}-{n}")
+            } else {
+                slug
+            }
+        })
+        .collect()
+}
+
+fn page(summary: &Summary, title: &str, root: &str, crumb: &str) -> Page {
+    Page {
+        title: title.to_string(),
+        root: root.to_string(),
+        crumb: crumb.to_string(),
+        csp: content_security_policy(),
+        css: CSS,
+        script: SCRIPT,
+        generator: format!("{} {}", summary.generator.name, summary.generator.version),
+        percentile_definition: PERCENTILE_DEFINITION,
+    }
+}
+
+/// Only our own inline script (by hash) may run; nothing may be fetched from the network.
+pub fn content_security_policy() -> String {
+    let hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
+    format!(
+        "default-src 'none'; img-src 'self' data: file:; style-src 'unsafe-inline'; \
+         script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'"
+    )
+}
+
+/// Standard base64 with padding (for the CSP hash and data URIs).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from_be_bytes([0, b[0], b[1], b[2]]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Adds a chart to the site and returns the figure that shows it.
+fn add_chart(site: &mut Site, root: &str, file: &str, caption: &str, svg: String) -> Figure {
+    let path = format!("charts/{file}.svg");
+    site.add(path.clone(), svg);
+    Figure {
+        src: format!("{root}{path}"),
+        href: format!("{root}{path}"),
+        alt: caption.to_string(),
+        caption: caption.to_string(),
+        width: CHART.width,
+        height: CHART.height,
+    }
+}
+
+/// The index comparison columns: the shared run columns plus efficiency.
+fn comparison_columns() -> Vec<Column> {
+    let mut columns = run_columns();
+    columns.push(Column {
+        header: "RPS / core",
+        align: super::table::Align::Right,
+        better: Better::Higher,
+        cell: |r| format::rate(r.efficiency.as_ref().and_then(|e| e.rps_per_core)),
+        value: |r| r.efficiency.as_ref().and_then(|e| e.rps_per_core),
+    });
+    columns.push(Column {
+        header: "RPS / 100 MB",
+        align: super::table::Align::Right,
+        better: Better::Higher,
+        cell: |r| format::rate(r.efficiency.as_ref().and_then(|e| e.rps_per_100mb)),
+        value: |r| r.efficiency.as_ref().and_then(|e| e.rps_per_100mb),
+    });
+    columns
+}
+
+fn comparison_table(summary: &Summary, slugs: &[String]) -> Table {
+    let columns = comparison_columns();
+    let best = best_rows(&columns, &summary.runs);
+    let headers: Vec<(&str, bool)> = columns
+        .iter()
+        .map(|c| (c.header, c.align == super::table::Align::Right))
+        .collect();
+    let mut table = Table::new("Comparison of runs", &headers);
+    for (row, (run, slug)) in summary.runs.iter().zip(slugs).enumerate() {
+        let cells = columns
+            .iter()
+            .enumerate()
+            .map(|(col, c)| {
+                let text = (c.cell)(run);
+                let mut cell = if col == 0 {
+                    Cell::link(text, format!("runs/{slug}.html"))
+                } else {
+                    Cell::num(text, (c.value)(run))
+                };
+                cell.best = best[col].contains(&row);
+                cell
+            })
+            .collect();
+        table.rows.push(cells);
+    }
+    table
+}
+
+fn index_page(
+    summary: &Summary,
+    slugs: &[String],
+    options: &BuildOptions,
+    site: &mut Site,
+) -> Result<IndexPage, Error> {
+    let title = options
+        .title
+        .clone()
+        .unwrap_or_else(|| "Performance report".to_string());
+    let n = summary.runs.len();
+    let lede = format!(
+        "{n} run{} compared: {}.",
+        if n == 1 { "" } else { "s" },
+        summary
+            .runs
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let charts = index_charts(summary, site)?;
+    let origins = summary
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let l = r.load.as_ref()?;
+            Some((
+                r.name.clone(),
+                format!("RPS {}; latency {}.", l.rps_method, l.latency_method),
+            ))
+        })
+        .collect();
+    let warnings = summary
+        .runs
+        .iter()
+        .flat_map(|r| r.warnings.iter().map(|w| w.to_string()))
+        .collect();
+    Ok(IndexPage {
+        page: page(summary, &title, "", ""),
+        title,
+        lede,
+        comparison: comparison_table(summary, slugs),
+        charts,
+        origins,
+        provenance: provenance_table(summary.runs.iter()),
+        skipped: summary
+            .skipped
+            .iter()
+            .map(|s| (s.path.display().to_string(), s.reason.clone()))
+            .collect(),
+        warnings,
+    })
+}
+
+fn bars(summary: &Summary, value: fn(&RunSummary) -> Option<f64>, better: Better) -> Vec<Bar> {
+    let values: Vec<(String, f64)> = summary
+        .runs
+        .iter()
+        .filter_map(|r| value(r).filter(|v| v.is_finite()).map(|v| (r.name.clone(), v)))
+        .collect();
+    let best = match better {
+        Better::Higher => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
+        Better::Lower => values.iter().map(|v| v.1).fold(f64::MAX, f64::min),
+        Better::Neither => f64::NAN,
+    };
+    values
+        .into_iter()
+        .map(|(label, value)| Bar {
+            label,
+            value,
+            highlight: value == best,
+        })
+        .collect()
+}
+
+fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error> {
+    let mut figures = Vec::new();
+    let specs: [(&str, &str, &str, fn(&RunSummary) -> Option<f64>, Better); 3] = [
+        ("rps", "Throughput", "requests / s", |r| r.load.as_ref()?.rps, Better::Higher),
+        (
+            "p99",
+            "p99 latency",
+            "ms",
+            |r| r.load.as_ref()?.latency_ms.p99,
+            Better::Lower,
+        ),
+        (
+            "peak-memory",
+            "Peak memory (RSS)",
+            "MiB",
+            |r| r.resources.as_ref()?.mem_peak_mb,
+            Better::Lower,
+        ),
+    ];
+    for (file, title, unit, value, better) in specs {
+        let bars = bars(summary, value, better);
+        if bars.is_empty() {
+            continue;
+        }
+        let chart = BarChart {
+            title,
+            value_label: unit,
+            bars,
+        };
+        let svg = charts::bar_chart(&chart, CHART).map_err(chart_error)?;
+        figures.push(add_chart(site, "", file, &format!("{title} ({unit}) by run"), svg));
+    }
+    let curves: Vec<PercentileCurve> = summary
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let l = r.load.as_ref()?;
+            (!l.percentile_curve.is_empty()).then(|| PercentileCurve {
+                name: r.name.clone(),
+                points: l.percentile_curve.iter().map(|p| (p.p, p.ms)).collect(),
+            })
+        })
+        .collect();
+    if !curves.is_empty() {
+        let svg =
+            charts::percentile_chart("Latency by percentile", &curves, CHART).map_err(chart_error)?;
+        figures.push(add_chart(
+            site,
+            "",
+            "latency-percentiles",
+            "Latency (ms) by percentile, all runs",
+            svg,
+        ));
+    }
+    Ok(figures)
+}
+
+fn provenance_table<'a>(runs: impl Iterator<Item = &'a RunSummary>) -> Table {
+    let mut table = Table::new(
+        "Input files",
+        &[
+            ("run", false),
+            ("file", false),
+            ("format", false),
+            ("tool", false),
+            ("bytes", true),
+            ("sha256", false),
+            ("used for", false),
+        ],
+    );
+    for run in runs {
+        for s in &run.sources {
+            let tool = match &s.tool.version {
+                Some(v) => format!("{} {v}", s.tool.name),
+                None => s.tool.name.clone(),
+            };
+            table.rows.push(vec![
+                Cell::text(run.name.clone()),
+                Cell::text(s.path.display().to_string()),
+                Cell::text(s.format),
+                Cell::text(tool),
+                Cell::num(format::count(Some(s.bytes)), Some(s.bytes as f64)),
+                Cell::text(s.sha256.clone().unwrap_or_default()),
+                Cell::text(s.role.clone()),
+            ]);
+        }
+    }
+    table
+}
+
+fn run_page(
+    summary: &Summary,
+    run: &RunSummary,
+    slug: &str,
+    site: &mut Site,
+) -> Result<RunPage, Error> {
+    let lede = match &run.load {
+        Some(l) => format!("Load figures {}.", describe_origin(l)),
+        None => "This run has no load data, only a resource log.".to_string(),
+    };
+    Ok(RunPage {
+        page: page(summary, &run.name, "../", &run.name),
+        name: run.name.clone(),
+        lede,
+        tiles: tiles(run),
+        charts: run_charts(run, slug, site)?,
+        latency: latency_table(run),
+        labels: labels_table(run),
+        status_codes: count_table("Status codes", "code", run.load.as_ref().map(|l| &l.status_codes)),
+        errors: count_table("Errors", "error", run.load.as_ref().map(|l| &l.errors)),
+        sources: provenance_table(std::iter::once(run)),
+        warnings: run.warnings.iter().map(|w| w.to_string()).collect(),
+    })
+}
+
+fn describe_origin(l: &LoadSummary) -> String {
+    match l.origin {
+        crate::stats::load::Origin::Samples => {
+            format!("computed from {} samples", format::count(l.requests))
+        }
+        crate::stats::load::Origin::Reported => l.latency_method.clone(),
+    }
+}
+
+fn tiles(run: &RunSummary) -> Vec<(String, String, String)> {
+    let mut tiles = Vec::new();
+    if let Some(l) = &run.load {
+        tiles.push(("Requests".into(), format::count(l.requests), String::new()));
+        tiles.push((
+            "Success".into(),
+            format::fraction_percent(l.success_rate),
+            format!("{} failed", format::count(l.failures)),
+        ));
+        tiles.push(("RPS".into(), format::rate(l.rps), l.rps_method.clone()));
+        tiles.push(("p50".into(), format!("{} ms", format::ms(l.latency_ms.p50)), String::new()));
+        tiles.push(("p99".into(), format!("{} ms", format::ms(l.latency_ms.p99)), String::new()));
+    }
+    if let Some(r) = &run.resources {
+        tiles.push((
+            "Peak CPU".into(),
+            format::cpu_percent(r.cpu_peak_percent),
+            format!("mean {}", format::cpu_percent(r.cpu_mean_percent)),
+        ));
+        tiles.push((
+            "Peak memory".into(),
+            format::mem_mb(r.mem_peak_mb),
+            format!("mean {}", format::mem_mb(r.mem_mean_mb)),
+        ));
+    }
+    if let Some(e) = &run.efficiency {
+        tiles.push(("RPS / core".into(), format::rate(e.rps_per_core), String::new()));
+    }
+    tiles
+}
+
+fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figure>, Error> {
+    let mut figures = Vec::new();
+    if let Some(l) = &run.load {
+        if !l.histogram.is_empty() {
+            let bars: Vec<HistogramBar> = l
+                .histogram
+                .iter()
+                .map(|b| HistogramBar {
+                    lower_ms: b.lower_ms,
+                    upper_ms: b.upper_ms,
+                    count: b.count,
+                })
+                .collect();
+            let svg = charts::histogram_chart("Latency distribution", &bars, CHART)
+                .map_err(chart_error)?;
+            figures.push(add_chart(
+                site,
+                "../",
+                &format!("{slug}-latency-histogram"),
+                "Latency distribution (ms)",
+                svg,
+            ));
+        }
+        if !l.percentile_curve.is_empty() {
+            let curve = PercentileCurve {
+                name: run.name.clone(),
+                points: l.percentile_curve.iter().map(|p| (p.p, p.ms)).collect(),
+            };
+            let svg = charts::percentile_chart("Latency by percentile", &[curve], CHART)
+                .map_err(chart_error)?;
+            figures.push(add_chart(
+                site,
+                "../",
+                &format!("{slug}-latency-percentiles"),
+                "Latency (ms) by percentile",
+                svg,
+            ));
+        }
+        figures.extend(series_charts(l, slug, site)?);
+    }
+    if let Some(series) = run.resources.as_ref().and_then(|r| r.series.as_ref()) {
+        let cpu: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.cpu_percent)).collect();
+        let mem: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.rss_mb)).collect();
+        let active = run
+            .resources
+            .as_ref()
+            .and_then(|r| r.active_window)
+            .map(|w| (w.start_s, w.end_s));
+        let svg = charts::resource_chart(
+            "CPU and memory",
+            &charts::downsample_lttb(&cpu, charts::POINT_BUDGET),
+            &charts::downsample_lttb(&mem, charts::POINT_BUDGET),
+            active,
+            CHART,
+        )
+        .map_err(chart_error)?;
+        figures.push(add_chart(
+            site,
+            "../",
+            &format!("{slug}-resources"),
+            "CPU (%) and resident memory (MiB) over time; shaded: active window",
+            svg,
+        ));
+    }
+    Ok(figures)
+}
+
+fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Figure>, Error> {
+    let Some(series) = &l.series else {
+        return Ok(Vec::new());
+    };
+    let per_second = |f: fn(&crate::stats::load::SeriesPoint) -> Option<f64>| -> Vec<(f64, f64)> {
+        let points: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .filter_map(|p| f(p).map(|v| (p.t_s, v / series.interval_s.max(f64::MIN_POSITIVE))))
+            .collect();
+        charts::downsample_lttb(&points, charts::POINT_BUDGET)
+    };
+    let throughput = vec![
+        TimeSeries {
+            name: "requests".into(),
+            unit: "req/s".into(),
+            points: per_second(|p| Some(p.requests as f64)),
+        },
+        TimeSeries {
+            name: "failures".into(),
+            unit: "req/s".into(),
+            points: per_second(|p| Some(p.failures as f64)),
+        },
+    ];
+    let latency = vec![
+        TimeSeries {
+            name: "mean".into(),
+            unit: "ms".into(),
+            points: charts::downsample_lttb(
+                &series
+                    .points
+                    .iter()
+                    .filter_map(|p| p.latency_mean_ms.map(|v| (p.t_s, v)))
+                    .collect::<Vec<_>>(),
+                charts::POINT_BUDGET,
+            ),
+        },
+        TimeSeries {
+            name: "max".into(),
+            unit: "ms".into(),
+            points: charts::downsample_lttb(
+                &series
+                    .points
+                    .iter()
+                    .filter_map(|p| p.latency_max_ms.map(|v| (p.t_s, v)))
+                    .collect::<Vec<_>>(),
+                charts::POINT_BUDGET,
+            ),
+        },
+    ];
+    let svg = charts::time_chart("Throughput over time", "requests / s", &throughput, None, CHART)
+        .map_err(chart_error)?;
+    let mut figures = vec![add_chart(
+        site,
+        "../",
+        &format!("{slug}-throughput"),
+        "Requests per second over time",
+        svg,
+    )];
+    let svg = charts::time_chart("Latency over time", "ms", &latency, None, CHART)
+        .map_err(chart_error)?;
+    figures.push(add_chart(
+        site,
+        "../",
+        &format!("{slug}-latency-over-time"),
+        "Mean and max latency (ms) per second",
+        svg,
+    ));
+    Ok(figures)
+}
+
+fn latency_table(run: &RunSummary) -> Table {
+    let mut table = Table::new(
+        "Latency",
+        &[
+            ("figure", false),
+            ("min", true),
+            ("mean", true),
+            ("p50", true),
+            ("p75", true),
+            ("p90", true),
+            ("p95", true),
+            ("p99", true),
+            ("p99.9", true),
+            ("max", true),
+            ("stddev", true),
+        ],
+    );
+    let Some(l) = &run.load else {
+        return table;
+    };
+    let row = |name: String, s: &crate::stats::load::LatencyStats| -> Vec<Cell> {
+        let mut cells = vec![Cell::text(name)];
+        for v in [s.min, s.mean, s.p50, s.p75, s.p90, s.p95, s.p99, s.p99_9, s.max, s.stddev] {
+            cells.push(Cell::num(format::ms(v), v));
+        }
+        cells
+    };
+    let origin = match l.origin {
+        crate::stats::load::Origin::Samples => "computed from samples (ms)".to_string(),
+        crate::stats::load::Origin::Reported => format!("{} (ms)", l.latency_method),
+    };
+    table.rows.push(row(origin, &l.latency_ms));
+    // The tool's own figures beside the computed ones.
+    if let (crate::stats::load::Origin::Samples, Some(reported)) = (l.origin, &l.tool_reported) {
+        let stats = crate::stats::load::LatencyStats::from_reported(&reported.latency_ms);
+        if stats != crate::stats::load::LatencyStats::default() {
+            table.rows.push(row("reported by the tool (ms)".to_string(), &stats));
+        }
+    }
+    table
+}
+
+fn labels_table(run: &RunSummary) -> Table {
+    let mut table = Table::new(
+        "Per label",
+        &[
+            ("label", false),
+            ("kind", false),
+            ("requests", true),
+            ("failures", true),
+            ("success", true),
+            ("RPS", true),
+            ("p50 ms", true),
+            ("p90 ms", true),
+            ("p99 ms", true),
+            ("max ms", true),
+        ],
+    );
+    let Some(l) = &run.load else {
+        return table;
+    };
+    for label in &l.labels {
+        let kind = match label.kind {
+            crate::model::SampleKind::Request => "request",
+            crate::model::SampleKind::Transaction => "transaction",
+            crate::model::SampleKind::SubResult => "sub-result",
+        };
+        let m = &label.latency_ms;
+        table.rows.push(vec![
+            Cell::text(label.label.clone()),
+            Cell::text(kind),
+            Cell::num(format::count(Some(label.requests)), Some(label.requests as f64)),
+            Cell::num(format::count(Some(label.failures)), Some(label.failures as f64)),
+            Cell::num(format::fraction_percent(label.success_rate), label.success_rate),
+            Cell::num(format::rate(label.rps), label.rps),
+            Cell::num(format::ms(m.p50), m.p50),
+            Cell::num(format::ms(m.p90), m.p90),
+            Cell::num(format::ms(m.p99), m.p99),
+            Cell::num(format::ms(m.max), m.max),
+        ]);
+    }
+    table
+}
+
+/// The top [`TOP_N`] entries by count, and the rest summed in one row.
+fn count_table(
+    caption: &str,
+    key: &str,
+    counts: Option<&std::collections::BTreeMap<String, u64>>,
+) -> Table {
+    let mut table = Table::new(caption, &[(key, false), ("count", true), ("share", true)]);
+    let Some(counts) = counts else {
+        return table;
+    };
+    let total: u64 = counts.values().sum();
+    let mut entries: Vec<(&String, &u64)> = counts.iter().collect();
+    entries.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let share = |n: u64| (total > 0).then(|| n as f64 / total as f64);
+    for (k, &n) in entries.iter().take(TOP_N) {
+        table.rows.push(vec![
+            Cell::text((*k).clone()),
+            Cell::num(format::count(Some(n)), Some(n as f64)),
+            Cell::num(format::fraction_percent(share(n)), share(n)),
+        ]);
+    }
+    if entries.len() > TOP_N {
+        let rest: u64 = entries[TOP_N..].iter().map(|(_, &n)| n).sum();
+        table.rows.push(vec![
+            Cell::text(format!("{} others", entries.len() - TOP_N)),
+            Cell::num(format::count(Some(rest)), Some(rest as f64)),
+            Cell::num(format::fraction_percent(share(rest)), share(rest)),
+        ]);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+}
