@@ -26,6 +26,29 @@ pub enum Command {
     /// Each INPUT is a file (one run, named by its file stem) or a directory: every folder in it
     /// that holds recognised files is one run, named by its relative path.
     Summary(SummaryArgs),
+    /// Build a static comparison site: an index across runs, a page per run, charts (SVG),
+    /// summary.json and report.md. Works offline and from file://.
+    Build(BuildArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Result files or directories of runs.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder. An existing folder is only written to if benchreport created it (or with --force).
+    #[arg(short, long, default_value = "report", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Write into an existing folder that benchreport did not create: files with the names
+    /// benchreport writes are replaced, every other file is kept.
+    #[arg(long)]
+    pub force: bool,
+    /// Title of the index page.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Print no notes or warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +68,7 @@ pub struct SummaryArgs {
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Summary(args) => summary(&args),
+        Command::Build(args) => build(&args),
     }
 }
 
@@ -80,6 +104,24 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
         render::text::summary_table(&summary)
     };
     write_stdout(&text)?;
+    Ok(0)
+}
+
+fn build(args: &BuildArgs) -> Result<u8, Error> {
+    let summary = load_summary(&args.inputs, args.quiet)?;
+    let options = render::site::BuildOptions {
+        title: args.title.clone(),
+    };
+    let site = render::site::build_site(&summary, &options)?;
+    crate::output::write_site(&site, &args.output, args.force)?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} files to {} (open {})",
+            site.files.len(),
+            args.output.display(),
+            args.output.join("index.html").display()
+        );
+    }
     Ok(0)
 }
 
