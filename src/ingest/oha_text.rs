@@ -39,24 +39,15 @@ const SUCCESS_RATE_WITHIN: usize = 3;
 /// True for an oha text summary: a `Summary:` line soon followed by `Success rate:` (hey's
 /// summary, which also starts with `Summary:`, has no success rate).
 pub fn sniff(head: &[u8], _path: &Path) -> bool {
-    let text = head_text(head);
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| strip_ansi(l).trim().to_string())
-        .collect();
-    find_summary_start(&lines).is_some()
+    Dialect::Oha.find_start(&head_lines(head)).is_some()
 }
 
-/// Index of the `Summary:` line that starts an oha summary.
-fn find_summary_start<S: AsRef<str>>(lines: &[S]) -> Option<usize> {
-    lines.iter().enumerate().position(|(i, l)| {
-        l.as_ref().trim() == "Summary:"
-            && lines
-                .iter()
-                .skip(i + 1)
-                .take(SUCCESS_RATE_WITHIN)
-                .any(|n| n.as_ref().trim_start().starts_with("Success rate:"))
-    })
+/// The lines of a file head, ANSI codes removed, for the summary sniffers.
+pub(crate) fn head_lines(head: &[u8]) -> Vec<String> {
+    head_text(head)
+        .lines()
+        .map(|l| strip_ansi(l).trim_end().to_string())
+        .collect()
 }
 
 pub fn parse(
@@ -64,15 +55,59 @@ pub fn parse(
     reader: &mut dyn BufRead,
     _sink: &mut dyn SampleSink,
 ) -> Result<FileIngest, IngestError> {
+    parse_summary(path, reader, Dialect::Oha)
+}
+
+/// The tools whose text summary this parser reads: oha's printer started as a copy of hey's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Oha,
+    Hey,
+}
+
+impl Dialect {
+    /// Index of the `Summary:` line that starts the summary: oha follows it with
+    /// `Success rate:`, hey with `Total:`.
+    pub(crate) fn find_start<S: AsRef<str>>(self, lines: &[S]) -> Option<usize> {
+        lines.iter().enumerate().position(|(i, l)| {
+            l.as_ref().trim() == "Summary:" && self.follows_summary(&lines[i + 1..])
+        })
+    }
+
+    fn follows_summary<S: AsRef<str>>(self, rest: &[S]) -> bool {
+        let mut next = rest.iter().map(|l| l.as_ref().trim());
+        match self {
+            Dialect::Oha => next
+                .take(SUCCESS_RATE_WITHIN)
+                .any(|l| l.starts_with("Success rate:")),
+            Dialect::Hey => next
+                .find(|l| !l.is_empty())
+                .is_some_and(|l| l.starts_with("Total:") && l.ends_with("secs")),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Dialect::Oha => {
+                "expected an oha summary ('Summary:' followed by 'Success rate:'), found none"
+            }
+            Dialect::Hey => "expected a hey summary ('Summary:' followed by 'Total:'), found none",
+        }
+    }
+}
+
+/// Reads a whole text summary of oha or hey.
+pub(crate) fn parse_summary(
+    path: &Path,
+    reader: &mut dyn BufRead,
+    dialect: Dialect,
+) -> Result<FileIngest, IngestError> {
     let lines = Lines::new(reader, path).collect_all()?;
     let texts: Vec<&str> = lines.iter().map(|(_, t)| t.as_str()).collect();
-    let start = find_summary_start(&texts).ok_or_else(|| {
-        IngestError::new(
-            path,
-            "expected an oha summary ('Summary:' followed by 'Success rate:'), found none",
-        )
-    })?;
-    let mut parser = Parser::new(path);
+    let start = dialect
+        .find_start(&texts)
+        .ok_or_else(|| IngestError::new(path, dialect.expected()))?;
+    let mut parser = Parser::new(path, dialect);
     for (number, text) in &lines[start + 1..] {
         if !parser.line(*number, text)? {
             break;
@@ -146,6 +181,7 @@ impl Form {
 
 struct Parser<'p> {
     path: &'p Path,
+    dialect: Dialect,
     load: ReportedLoad,
     section: Section,
     form: Form,
@@ -156,9 +192,10 @@ struct Parser<'p> {
 }
 
 impl<'p> Parser<'p> {
-    fn new(path: &'p Path) -> Self {
+    fn new(path: &'p Path, dialect: Dialect) -> Self {
         Parser {
             path,
+            dialect,
             load: ReportedLoad::default(),
             section: Section::Summary,
             form: Form::default(),
@@ -321,6 +358,10 @@ impl<'p> Parser<'p> {
                 "expected a distribution line like '  10.00% in 0.0012 sec'",
             )
         })?;
+        // hey prints `0% in 0.0000 secs` for percentiles it could not fill (too few requests).
+        if row.percent == 0.0 {
+            return Ok(());
+        }
         if row.percent_text.contains('.') {
             self.form.two_decimal_percentiles = true;
         }
@@ -376,18 +417,28 @@ impl<'p> Parser<'p> {
     }
 
     fn finish(mut self) -> FileIngest {
+        let tool = match self.dialect {
+            Dialect::Oha => ToolInfo::new("oha", Some(self.form.version())),
+            // Every hey release (0.1.0–0.1.4 and later commits) prints the same template.
+            Dialect::Hey => ToolInfo::new("hey", Some("0.1.x")),
+        };
         if self.saw_status_heading {
             fill_oha_counts(&mut self.load);
         } else {
             self.warnings.push(Warning {
                 path: self.path.to_path_buf(),
                 line: None,
-                message: "the oha summary has no status code distribution (truncated?): request counts unknown".into(),
+                message: format!(
+                    "the {} summary has no status code distribution (truncated?): request counts unknown",
+                    tool.name
+                ),
             });
         }
-        // With no successful request there is no latency: 0.5.x prints `Average: 0.0000 secs`
-        // beside `Slowest: -inf`, which is not a measured average.
-        if self.load.latency_ms.max.is_none() && self.load.latency_ms.min.is_none() {
+        if self.load.successes == Some(0) {
+            // Nothing succeeded, so nothing was timed: oha prints `inf`/`NaN` (0.5.x an average
+            // of 0.0000), hey prints 0.0000 for Fastest and Slowest. None of it is a latency.
+            self.load.latency_ms = Default::default();
+        } else if self.load.latency_ms.max.is_none() && self.load.latency_ms.min.is_none() {
             self.load.latency_ms.mean = None;
         }
         self.load
@@ -396,7 +447,7 @@ impl<'p> Parser<'p> {
             .sort_by(|a, b| a.0.total_cmp(&b.0));
         self.load.histogram.sort_by(|a, b| a.0.total_cmp(&b.0));
         FileIngest {
-            tool: ToolInfo::new("oha", Some(self.form.version())),
+            tool,
             reported: Some(self.load),
             warnings: self.warnings,
             ..FileIngest::default()
@@ -471,7 +522,7 @@ fn parse_bytes(value: &str) -> Result<Option<u64>, ()> {
         return Ok(None);
     };
     let factor: f64 = match unit.trim() {
-        "" | "B" => 1.0,
+        "" | "B" | "bytes" => 1.0,
         "KiB" => 1024.0,
         "MiB" => 1024f64.powi(2),
         "GiB" => 1024f64.powi(3),
