@@ -1,10 +1,12 @@
 //! oha's text summary (`oha --no-tui`, and what is printed after the TUI), every version 0.1–1.16.
 //!
 //! The forms differ in small ways (see FORMATS.md §1.1–1.2):
-//! - < 0.5.9: `Success rate:\t1.0000` (a fraction), heading `Latency distribution:`, `10% in`;
-//! - >= 0.5.9: `Success rate:\t100.00%`, heading `Response time distribution:`;
-//! - >= 0.6.4: `10.00% in`, two more rows (99.90 %, 99.99 %), optional per-class breakdown blocks;
-//! - >= 1.9: the time unit is chosen by oha (`ns`, `us`, `ms`, `sec`, `10 sec`, `min`, `10 min`,
+//! - before 0.5.9: `Success rate:\t1.0000` (a fraction), heading `Latency distribution:`,
+//!   `10% in`;
+//! - from 0.5.9: `Success rate:\t100.00%`, heading `Response time distribution:`;
+//! - from 0.6.4: `10.00% in`, two more rows (99.90 %, 99.99 %), optional per-class breakdown
+//!   blocks;
+//! - from 1.9: the time unit is chosen by oha (`ns`, `us`, `ms`, `sec`, `10 sec`, `min`, `10 min`,
 //!   `hr`) and written after every time, histogram labels included (before: always `secs`, and
 //!   histogram labels without a unit).
 //!
@@ -220,9 +222,12 @@ impl<'p> Parser<'p> {
             return Ok(true);
         }
         if text.trim().is_empty() {
-            if self.section == Section::Errors {
-                self.last_error = None;
+            // A blank line ends every block but the summary (which has one in its middle); what
+            // follows the last block (a shell prompt, `time` output) is not oha's.
+            if self.section != Section::Summary {
+                self.section = Section::Unknown;
             }
+            self.last_error = None;
             return Ok(true);
         }
         match self.section {
@@ -892,7 +897,7 @@ mod tests {
     #[test]
     fn error_messages_are_free_text() {
         let text = summary_in("ms", "2.0000", "2.000", "1.0000")
-            + "\nError distribution:\n  [7] error [os] 111: refused]\n  [2] aborted due to deadline\n  [1] line one\nline two\n";
+            + "\nError distribution:\n  [7] error [os] 111: refused]\n  [2] aborted due to deadline\n  [1] line one\nline two\n\nreal\t0m5.012s\n";
         let r = parse_str(&text).unwrap().reported.unwrap();
         assert_eq!(r.errors.get("error [os] 111: refused]"), Some(&7));
         assert_eq!(r.errors.get("line one\nline two"), Some(&1));
@@ -952,6 +957,40 @@ mod tests {
             b"\x1b[1m\x1b[4mSummary:\x1b[0m\r\n  Success rate:\t100.00%\r\n",
             Path::new("x")
         ));
+    }
+
+    /// Every fixture of the oha/wrk/ab/hey families is detected as its own format (the other
+    /// formats' sniffers must not claim them either).
+    #[test]
+    fn detection_assigns_every_fixture_to_its_format() {
+        use crate::ingest::{detect, read_head, Format};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let expected = |name: &str| -> Option<Format> {
+            Some(match name {
+                n if n.starts_with("oha") && n.ends_with(".txt") => Format::OhaText,
+                n if n.starts_with("oha") && n.ends_with(".json") => Format::OhaJson,
+                n if n.starts_with("oha") && n.ends_with(".csv") => Format::OhaCsv,
+                n if n.starts_with("hey") && n.ends_with(".txt") => Format::HeyText,
+                n if n.starts_with("hey") && n.ends_with(".csv") => Format::HeyCsv,
+                n if n.starts_with("wrk") => Format::Wrk,
+                n if n.starts_with("ab") => Format::Ab,
+                _ => return None,
+            })
+        };
+        let mut checked = 0;
+        for tool in ["oha", "hey", "wrk", "ab"] {
+            for entry in std::fs::read_dir(root.join(tool)).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                let Some(want) = expected(&name) else {
+                    continue;
+                };
+                let head = read_head(&path).unwrap();
+                assert_eq!(detect(&path, &head), Some(want), "{name}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 25, "only {checked} fixtures checked");
     }
 
     proptest::proptest! {
