@@ -188,6 +188,8 @@ struct Parser<'p> {
     section: Section,
     form: Form,
     saw_status_heading: bool,
+    /// The unit of the summary times, for histogram labels printed without one (oha < 1.9).
+    summary_unit: Option<String>,
     /// The message of the last error line, so that a message broken over lines stays whole.
     last_error: Option<String>,
     warnings: Vec<Warning>,
@@ -202,6 +204,7 @@ impl<'p> Parser<'p> {
             section: Section::Summary,
             form: Form::default(),
             saw_status_heading: false,
+            summary_unit: None,
             last_error: None,
             warnings: Vec::new(),
         }
@@ -307,6 +310,9 @@ impl<'p> Parser<'p> {
     ) -> Result<Option<f64>, IngestError> {
         let (amount, unit) = split_amount_unit(value);
         self.note_unit(unit);
+        if self.summary_unit.is_none() && !unit.is_empty() {
+            self.summary_unit = Some(unit.to_string());
+        }
         parse_time_ms(amount, unit).map_err(|_| {
             self.error(
                 number,
@@ -333,11 +339,10 @@ impl<'p> Parser<'p> {
             )
         })?;
         self.note_unit(bucket.unit);
-        // Labels without a unit come from oha < 1.9, which printed every time in seconds.
-        let unit = if bucket.unit.is_empty() {
-            "secs"
-        } else {
-            bucket.unit
+        // Labels without a unit (oha < 1.9) are in the summary's unit, which was always seconds.
+        let unit = match bucket.unit {
+            "" => self.summary_unit.as_deref().unwrap_or("secs"),
+            unit => unit,
         };
         let label_ms = parse_time_ms(bucket.label, unit).map_err(|_| {
             self.error(
