@@ -37,7 +37,8 @@ impl Site {
     }
 
     fn manifest(&self) -> String {
-        let mut m = String::from("# Files written by benchreport; others in this folder are yours.\n");
+        let mut m =
+            String::from("# Files written by benchreport; others in this folder are yours.\n");
         for path in self.files.keys() {
             m.push_str(path);
             m.push('\n');
@@ -113,7 +114,9 @@ fn check_relative(path: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage(format!("refusing to write outside the output folder: {path}")))
+        Err(Error::Usage(format!(
+            "refusing to write outside the output folder: {path}"
+        )))
     }
 }
 
@@ -127,7 +130,10 @@ fn staging_dir(target: &Path) -> Result<PathBuf, Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    Ok(parent.join(format!(".{name}.benchreport-staging-{}", std::process::id())))
+    Ok(parent.join(format!(
+        ".{name}.benchreport-staging-{}",
+        std::process::id()
+    )))
 }
 
 fn stage(site: &Site, staging: &Path) -> Result<(), Error> {
@@ -156,10 +162,13 @@ fn install(
     let Some(previous) = previous else {
         if target.exists() {
             // An empty folder: replace it whole.
-            fs::remove_dir(target).map_err(output_error(format!("replacing {}", target.display())))?;
+            fs::remove_dir(target)
+                .map_err(output_error(format!("replacing {}", target.display())))?;
         }
-        return fs::rename(staging, target)
-            .map_err(output_error(format!("moving the site into {}", target.display())));
+        return fs::rename(staging, target).map_err(output_error(format!(
+            "moving the site into {}",
+            target.display()
+        )));
     };
     for rel in site.files.keys().map(String::as_str).chain([MANIFEST]) {
         let to = target.join(rel);
@@ -206,7 +215,12 @@ mod tests {
     fn fresh_target_gets_the_site_and_a_manifest() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("report");
-        write_site(&site(&[("index.html", "a"), ("runs/x.html", "b")]), &out, false).unwrap();
+        write_site(
+            &site(&[("index.html", "a"), ("runs/x.html", "b")]),
+            &out,
+            false,
+        )
+        .unwrap();
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "a");
         assert_eq!(fs::read_to_string(out.join("runs/x.html")).unwrap(), "b");
         assert!(out.join(MANIFEST).is_file());
@@ -218,9 +232,19 @@ mod tests {
     fn rebuild_keeps_user_files_and_removes_stale_ones() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("report");
-        write_site(&site(&[("index.html", "a"), ("runs/old.html", "b")]), &out, false).unwrap();
+        write_site(
+            &site(&[("index.html", "a"), ("runs/old.html", "b")]),
+            &out,
+            false,
+        )
+        .unwrap();
         fs::write(out.join("notes.txt"), "mine").unwrap();
-        write_site(&site(&[("index.html", "c"), ("runs/new.html", "d")]), &out, false).unwrap();
+        write_site(
+            &site(&[("index.html", "c"), ("runs/new.html", "d")]),
+            &out,
+            false,
+        )
+        .unwrap();
         assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "c");
         assert!(!out.join("runs/old.html").exists());
@@ -234,8 +258,14 @@ mod tests {
         fs::create_dir(&out).unwrap();
         fs::write(out.join("index.html"), "user's page").unwrap();
         let err = write_site(&site(&[("index.html", "a")]), &out, false).unwrap_err();
-        assert!(err.to_string().contains("not created by benchreport"), "{err}");
-        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "user's page");
+        assert!(
+            err.to_string().contains("not created by benchreport"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("index.html")).unwrap(),
+            "user's page"
+        );
     }
 
     #[test]

@@ -26,9 +26,15 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             r"(?i)\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token|api-key)(\s*:\s*)[^\r\n]+",
             "${1}${2}[redacted]",
         ),
-        rule(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}", "${1}${2}[redacted]"),
+        rule(
+            r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}",
+            "${1}${2}[redacted]",
+        ),
         // user:password@ in URLs.
-        rule(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", "${1}[redacted]@"),
+        rule(
+            r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
+            "${1}[redacted]@",
+        ),
         // Secret-looking query or form parameters and cookie pairs.
         rule(
             r"(?i)([?&;\s]|^)((?:access|refresh|id|auth)?_?token|api[_-]?key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|session|session_?id|sessionid|jsessionid|phpsessid|sid|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|code)=[^&#\s;'\x22]+",
@@ -42,7 +48,11 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     for rule in RULES.iter() {
         if rule.pattern.is_match(&out) {
-            out = Cow::Owned(rule.pattern.replace_all(&out, rule.replacement).into_owned());
+            out = Cow::Owned(
+                rule.pattern
+                    .replace_all(&out, rule.replacement)
+                    .into_owned(),
+            );
         }
     }
     out
@@ -64,8 +74,14 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         let cases = [
-            ("Cookie: sessionid=abc123; csrftoken=x", "Cookie: [redacted]"),
-            ("Authorization: Bearer eyJhbGciOi.J9", "Authorization: [redacted]"),
+            (
+                "Cookie: sessionid=abc123; csrftoken=x",
+                "Cookie: [redacted]",
+            ),
+            (
+                "Authorization: Bearer eyJhbGciOi.J9",
+                "Authorization: [redacted]",
+            ),
             (
                 "GET https://api.example.com/v1?api_key=SECRET123&page=2",
                 "GET https://api.example.com/v1?api_key=[redacted]&page=2",

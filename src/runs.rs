@@ -97,7 +97,10 @@ fn nothing_recognised(inputs: &[PathBuf], skipped: &[Skipped]) -> String {
     if skipped.is_empty() {
         msg.push_str(" (no files found)");
     } else {
-        let list: Vec<String> = skipped.iter().map(|s| s.path.display().to_string()).collect();
+        let list: Vec<String> = skipped
+            .iter()
+            .map(|s| s.path.display().to_string())
+            .collect();
         msg.push_str(&format!(" (skipped {}: {})", list.len(), list.join(", ")));
     }
     msg.push_str(&format!("; expected {}", ingest::EXPECTED_FORMATS));
@@ -269,7 +272,12 @@ impl Run {
             || self.reported_resources.is_some()
     }
 
-    fn add_reported(&mut self, reported: ReportedLoad, tool: &str, path: &Path) -> Result<(), Error> {
+    fn add_reported(
+        &mut self,
+        reported: ReportedLoad,
+        tool: &str,
+        path: &Path,
+    ) -> Result<(), Error> {
         match &mut self.reported {
             None => self.reported = Some((reported, tool.to_string())),
             Some((existing, _)) => merge_reported(existing, reported).map_err(|field| {
@@ -391,9 +399,7 @@ fn embedded_run(
             ..source.clone()
         }],
         samples: (!embedded.samples.is_empty()).then_some(acc),
-        reported: embedded
-            .reported
-            .map(|r| (r, source.tool.name.clone())),
+        reported: embedded.reported.map(|r| (r, source.tool.name.clone())),
         resources: embedded.resources,
         reported_resources: embedded.reported_resources,
         warnings: Vec::new(),
@@ -445,9 +451,17 @@ fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Result<(), &'s
     opt(&mut into.duration_s, from.duration_s, "duration_s")?;
     opt(&mut into.rps, from.rps, "rps")?;
     opt(&mut into.latency_ms.min, from.latency_ms.min, "latency min")?;
-    opt(&mut into.latency_ms.mean, from.latency_ms.mean, "latency mean")?;
+    opt(
+        &mut into.latency_ms.mean,
+        from.latency_ms.mean,
+        "latency mean",
+    )?;
     opt(&mut into.latency_ms.max, from.latency_ms.max, "latency max")?;
-    opt(&mut into.latency_ms.stddev, from.latency_ms.stddev, "latency stddev")?;
+    opt(
+        &mut into.latency_ms.stddev,
+        from.latency_ms.stddev,
+        "latency stddev",
+    )?;
     list(
         &mut into.latency_ms.percentiles,
         from.latency_ms.percentiles,
@@ -458,7 +472,11 @@ fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Result<(), &'s
     map(&mut into.errors, from.errors, "errors")?;
     opt(&mut into.bytes_total, from.bytes_total, "bytes")?;
     list(&mut into.labels, from.labels, "labels")?;
-    opt(&mut into.rps_distribution, from.rps_distribution, "rps distribution")?;
+    opt(
+        &mut into.rps_distribution,
+        from.rps_distribution,
+        "rps distribution",
+    )?;
     list(&mut into.rps_series, from.rps_series, "rps series")?;
     opt(&mut into.concurrency, from.concurrency, "concurrency")?;
     Ok(())

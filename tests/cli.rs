@@ -61,9 +61,15 @@ fn unrecognised_files_are_listed_as_skipped() {
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("skipped") && stderr.contains("notes.md"), "{stderr}");
+    assert!(
+        stderr.contains("skipped") && stderr.contains("notes.md"),
+        "{stderr}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json["skipped"][0]["path"].as_str().unwrap().ends_with("notes.md"));
+    assert!(json["skipped"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("notes.md"));
     // A run with only a resource log has `load: null`.
     assert!(json["runs"][0]["load"].is_null());
     assert!(json["runs"][0]["resources"]["cpu_peak_percent"].is_number());
@@ -132,8 +138,9 @@ fn malformed_psrecord_row_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("psrecord.log");
     // A real log with the CPU value of its third line corrupted.
-    let real = std::fs::read_to_string(repo().join("sample-data/recipeyak/async-rust/psrecord.log"))
-        .unwrap();
+    let real =
+        std::fs::read_to_string(repo().join("sample-data/recipeyak/async-rust/psrecord.log"))
+            .unwrap();
     let mut lines: Vec<String> = real.lines().map(str::to_string).collect();
     lines[2] = lines[2].replacen("0.000", "abc", 1);
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();

@@ -43,21 +43,46 @@ fn check_load(run: &serde_json::Value, e: &Expected, what: &str) {
     assert_eq!(load["failures"], e.failures as u64, "{what} failures");
     let lat = &load["latency_ms"];
     for (key, p) in [("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0)] {
-        assert_close(lat[key].as_f64().unwrap(), percentile(&e.sorted_ms, p), &format!("{what} {key}"));
+        assert_close(
+            lat[key].as_f64().unwrap(),
+            percentile(&e.sorted_ms, p),
+            &format!("{what} {key}"),
+        );
     }
-    assert_close(lat["min"].as_f64().unwrap(), e.sorted_ms[0], &format!("{what} min"));
-    assert_close(lat["max"].as_f64().unwrap(), *e.sorted_ms.last().unwrap(), &format!("{what} max"));
+    assert_close(
+        lat["min"].as_f64().unwrap(),
+        e.sorted_ms[0],
+        &format!("{what} min"),
+    );
+    assert_close(
+        lat["max"].as_f64().unwrap(),
+        *e.sorted_ms.last().unwrap(),
+        &format!("{what} max"),
+    );
     let mean = e.sorted_ms.iter().sum::<f64>() / e.sorted_ms.len() as f64;
-    assert!((lat["mean"].as_f64().unwrap() - mean).abs() < 1e-6, "{what} mean");
-    assert!((load["duration_s"].as_f64().unwrap() - e.duration_s).abs() < 1e-9, "{what} duration");
+    assert!(
+        (lat["mean"].as_f64().unwrap() - mean).abs() < 1e-6,
+        "{what} mean"
+    );
+    assert!(
+        (load["duration_s"].as_f64().unwrap() - e.duration_s).abs() < 1e-9,
+        "{what} duration"
+    );
     let rps = e.requests as f64 / e.duration_s;
-    assert!((load["rps"].as_f64().unwrap() - rps).abs() < 1e-6 * rps, "{what} rps");
+    assert!(
+        (load["rps"].as_f64().unwrap() - rps).abs() < 1e-6 * rps,
+        "{what} rps"
+    );
 }
 
 /// A JMeter CSV read naively with the csv crate: rows of transaction controllers (their message
 /// says "Number of samples in transaction") are not requests.
 fn expected_from_jtl_csv(path: &Path) -> Expected {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(path).unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let header = rows[0].get(0) == Some("timeStamp");
     let names: Vec<String> = if header {
@@ -67,8 +92,18 @@ fn expected_from_jtl_csv(path: &Path) -> Expected {
             .split(',').map(str::to_string).collect()
     };
     let col = |name: &str| names.iter().position(|n| n == name).unwrap();
-    let (ts, el, msg, ok) = (col("timeStamp"), col("elapsed"), col("responseMessage"), col("success"));
-    let mut e = Expected { requests: 0, failures: 0, sorted_ms: Vec::new(), duration_s: 0.0 };
+    let (ts, el, msg, ok) = (
+        col("timeStamp"),
+        col("elapsed"),
+        col("responseMessage"),
+        col("success"),
+    );
+    let mut e = Expected {
+        requests: 0,
+        failures: 0,
+        sorted_ms: Vec::new(),
+        duration_s: 0.0,
+    };
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     for row in rows.iter().skip(usize::from(header)) {
         if row[msg].starts_with("Number of samples in transaction") {
@@ -88,7 +123,10 @@ fn expected_from_jtl_csv(path: &Path) -> Expected {
 
 #[test]
 fn jtl_csv_numbers_equal_sorting() {
-    for name in ["jmeter-2.13_default_noheader.csv", "jmeter-2.13_header_5x-like-columns.csv"] {
+    for name in [
+        "jmeter-2.13_default_noheader.csv",
+        "jmeter-2.13_header_5x-like-columns.csv",
+    ] {
         let path = fixture(&format!("jmeter/{name}"));
         let summary = summarize(&path);
         check_load(&summary["runs"][0], &expected_from_jtl_csv(&path), name);
@@ -108,13 +146,20 @@ fn oha_csv_numbers_equal_sorting() {
     sorted_ms.sort_by(f64::total_cmp);
     let first = rows.iter().map(|r| r[0]).fold(f64::MAX, f64::min);
     let last = rows.iter().map(|r| r[0] + r[4]).fold(f64::MIN, f64::max);
-    let e = Expected { requests: rows.len(), failures: 0, sorted_ms, duration_s: last - first };
+    let e = Expected {
+        requests: rows.len(),
+        failures: 0,
+        sorted_ms,
+        duration_s: last - first,
+    };
     let summary = summarize(&path);
     let load = &summary["runs"][0]["load"];
     assert_eq!(load["requests"], 200);
     for (key, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
         // oha writes seconds with 9 decimals: equal to the nanosecond.
-        assert!((load["latency_ms"][key].as_f64().unwrap() - percentile(&e.sorted_ms, p)).abs() < 1e-6);
+        assert!(
+            (load["latency_ms"][key].as_f64().unwrap() - percentile(&e.sorted_ms, p)).abs() < 1e-6
+        );
     }
     assert!((load["duration_s"].as_f64().unwrap() - e.duration_s).abs() < 1e-6);
 }
@@ -138,7 +183,10 @@ fn oha_text_figures_are_the_printed_ones() {
     let codes: u64 = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix('['))
-        .filter_map(|l| l.split_once("] ").and_then(|(_, r)| r.strip_suffix(" responses")))
+        .filter_map(|l| {
+            l.split_once("] ")
+                .and_then(|(_, r)| r.strip_suffix(" responses"))
+        })
         .map(|n| n.parse::<u64>().unwrap())
         .sum();
     assert_eq!(load["successes"].as_u64().unwrap(), codes);
@@ -166,7 +214,9 @@ fn every_fixture_is_read() {
         if name.ends_with(".md") || name.ends_with(".py") || name.ends_with(".jmx") {
             continue;
         }
-        if path.to_string_lossy().contains("/invalid/") || path.to_string_lossy().contains("schema_version_2") {
+        if path.to_string_lossy().contains("/invalid/")
+            || path.to_string_lossy().contains("schema_version_2")
+        {
             continue;
         }
         summarize(&path);
@@ -175,7 +225,9 @@ fn every_fixture_is_read() {
 
 #[test]
 fn every_generated_corpus_file_is_read() {
-    let Some(dir) = shared("corpus/generated") else { return };
+    let Some(dir) = shared("corpus/generated") else {
+        return;
+    };
     for path in files_in(&dir) {
         if path.extension().is_some_and(|e| e == "jmx") {
             // The JMeter test plan: an input of JMeter, not a result. Given directly it is refused.
@@ -192,14 +244,23 @@ fn every_generated_corpus_file_is_read() {
 
 #[test]
 fn every_public_jmeter_oha_psrecord_file_is_read() {
-    for sub in ["corpus/public/jmeter", "corpus/public/oha", "corpus/public/psrecord"] {
+    for sub in [
+        "corpus/public/jmeter",
+        "corpus/public/oha",
+        "corpus/public/psrecord",
+    ] {
         let Some(dir) = shared(sub) else { return };
         for path in files_in(&dir) {
             if path.extension().is_some_and(|e| e == "md") {
                 continue;
             }
             let summary = summarize(&path);
-            assert_eq!(summary["runs"].as_array().unwrap().len(), 1, "{}", path.display());
+            assert_eq!(
+                summary["runs"].as_array().unwrap().len(),
+                1,
+                "{}",
+                path.display()
+            );
         }
     }
 }

@@ -93,7 +93,9 @@ impl<'r> Lines<'r> {
 }
 
 /// Parses a number a tool printed, treating `NaN`, `inf`, `-inf`, `N/A` and the like as "no
-/// value". Returns `Err(())` when the text is not a number at all.
+/// value". Returns `Err(())` when the text is not a number at all; callers attach a message that
+/// names the field and line, which only they know.
+#[allow(clippy::result_unit_err)]
 pub fn parse_optional_f64(s: &str) -> Result<Option<f64>, ()> {
     let t = s.trim();
     match t.to_ascii_lowercase().as_str() {

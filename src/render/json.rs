@@ -6,7 +6,8 @@ use crate::stats::Summary;
 /// sorted, and floats print in their shortest round-trip form, so output is byte-for-byte
 /// deterministic.
 pub fn summary_json(summary: &Summary) -> String {
-    let mut s = serde_json::to_string_pretty(summary).expect("summary serialises: no map has non-string keys");
+    let mut s = serde_json::to_string_pretty(summary)
+        .expect("summary serialises: no map has non-string keys");
     s.push('\n');
     s
 }

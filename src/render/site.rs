@@ -60,7 +60,13 @@ fn unique_slugs(runs: &[RunSummary]) -> Vec<String> {
             let mut slug: String = r
                 .name
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
             slug = slug.trim_matches('-').to_string();
             while slug.contains("--") {
@@ -107,7 +113,11 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from_be_bytes([0, b[0], b[1], b[2]]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -241,7 +251,11 @@ fn bars(summary: &Summary, value: fn(&RunSummary) -> Option<f64>, better: Better
     let values: Vec<(String, f64)> = summary
         .runs
         .iter()
-        .filter_map(|r| value(r).filter(|v| v.is_finite()).map(|v| (r.name.clone(), v)))
+        .filter_map(|r| {
+            value(r)
+                .filter(|v| v.is_finite())
+                .map(|v| (r.name.clone(), v))
+        })
         .collect();
     let best = match better {
         Better::Higher => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
@@ -261,7 +275,13 @@ fn bars(summary: &Summary, value: fn(&RunSummary) -> Option<f64>, better: Better
 fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error> {
     let mut figures = Vec::new();
     let specs: [(&str, &str, &str, fn(&RunSummary) -> Option<f64>, Better); 3] = [
-        ("rps", "Throughput", "requests / s", |r| r.load.as_ref()?.rps, Better::Higher),
+        (
+            "rps",
+            "Throughput",
+            "requests / s",
+            |r| r.load.as_ref()?.rps,
+            Better::Higher,
+        ),
         (
             "p99",
             "p99 latency",
@@ -288,7 +308,13 @@ fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error
             bars,
         };
         let svg = charts::bar_chart(&chart, CHART).map_err(chart_error)?;
-        figures.push(add_chart(site, "", file, &format!("{title} ({unit}) by run"), svg));
+        figures.push(add_chart(
+            site,
+            "",
+            file,
+            &format!("{title} ({unit}) by run"),
+            svg,
+        ));
     }
     let curves: Vec<PercentileCurve> = summary
         .runs
@@ -302,8 +328,8 @@ fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error
         })
         .collect();
     if !curves.is_empty() {
-        let svg =
-            charts::percentile_chart("Latency by percentile", &curves, CHART).map_err(chart_error)?;
+        let svg = charts::percentile_chart("Latency by percentile", &curves, CHART)
+            .map_err(chart_error)?;
         figures.push(add_chart(
             site,
             "",
@@ -366,7 +392,11 @@ fn run_page(
         charts: run_charts(run, slug, site)?,
         latency: latency_table(run),
         labels: labels_table(run),
-        status_codes: count_table("Status codes", "code", run.load.as_ref().map(|l| &l.status_codes)),
+        status_codes: count_table(
+            "Status codes",
+            "code",
+            run.load.as_ref().map(|l| &l.status_codes),
+        ),
         errors: count_table("Errors", "error", run.load.as_ref().map(|l| &l.errors)),
         sources: provenance_table(std::iter::once(run)),
         warnings: run.warnings.iter().map(|w| w.to_string()).collect(),
@@ -392,8 +422,16 @@ fn tiles(run: &RunSummary) -> Vec<(String, String, String)> {
             format!("{} failed", format::count(l.failures)),
         ));
         tiles.push(("RPS".into(), format::rate(l.rps), l.rps_method.clone()));
-        tiles.push(("p50".into(), format!("{} ms", format::ms(l.latency_ms.p50)), String::new()));
-        tiles.push(("p99".into(), format!("{} ms", format::ms(l.latency_ms.p99)), String::new()));
+        tiles.push((
+            "p50".into(),
+            format!("{} ms", format::ms(l.latency_ms.p50)),
+            String::new(),
+        ));
+        tiles.push((
+            "p99".into(),
+            format!("{} ms", format::ms(l.latency_ms.p99)),
+            String::new(),
+        ));
     }
     if let Some(r) = &run.resources {
         tiles.push((
@@ -408,7 +446,11 @@ fn tiles(run: &RunSummary) -> Vec<(String, String, String)> {
         ));
     }
     if let Some(e) = &run.efficiency {
-        tiles.push(("RPS / core".into(), format::rate(e.rps_per_core), String::new()));
+        tiles.push((
+            "RPS / core".into(),
+            format::rate(e.rps_per_core),
+            String::new(),
+        ));
     }
     tiles
 }
@@ -530,8 +572,14 @@ fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Fig
             ),
         },
     ];
-    let svg = charts::time_chart("Throughput over time", "requests / s", &throughput, None, CHART)
-        .map_err(chart_error)?;
+    let svg = charts::time_chart(
+        "Throughput over time",
+        "requests / s",
+        &throughput,
+        None,
+        CHART,
+    )
+    .map_err(chart_error)?;
     let mut figures = vec![add_chart(
         site,
         "../",
@@ -573,7 +621,9 @@ fn latency_table(run: &RunSummary) -> Table {
     };
     let row = |name: String, s: &crate::stats::load::LatencyStats| -> Vec<Cell> {
         let mut cells = vec![Cell::text(name)];
-        for v in [s.min, s.mean, s.p50, s.p75, s.p90, s.p95, s.p99, s.p99_9, s.max, s.stddev] {
+        for v in [
+            s.min, s.mean, s.p50, s.p75, s.p90, s.p95, s.p99, s.p99_9, s.max, s.stddev,
+        ] {
             cells.push(Cell::num(format::ms(v), v));
         }
         cells
@@ -587,7 +637,9 @@ fn latency_table(run: &RunSummary) -> Table {
     if let (crate::stats::load::Origin::Samples, Some(reported)) = (l.origin, &l.tool_reported) {
         let stats = crate::stats::load::LatencyStats::from_reported(&reported.latency_ms);
         if stats != crate::stats::load::LatencyStats::default() {
-            table.rows.push(row("reported by the tool (ms)".to_string(), &stats));
+            table
+                .rows
+                .push(row("reported by the tool (ms)".to_string(), &stats));
         }
     }
     table
@@ -622,9 +674,18 @@ fn labels_table(run: &RunSummary) -> Table {
         table.rows.push(vec![
             Cell::text(label.label.clone()),
             Cell::text(kind),
-            Cell::num(format::count(Some(label.requests)), Some(label.requests as f64)),
-            Cell::num(format::count(Some(label.failures)), Some(label.failures as f64)),
-            Cell::num(format::fraction_percent(label.success_rate), label.success_rate),
+            Cell::num(
+                format::count(Some(label.requests)),
+                Some(label.requests as f64),
+            ),
+            Cell::num(
+                format::count(Some(label.failures)),
+                Some(label.failures as f64),
+            ),
+            Cell::num(
+                format::fraction_percent(label.success_rate),
+                label.success_rate,
+            ),
             Cell::num(format::rate(label.rps), label.rps),
             Cell::num(format::ms(m.p50), m.p50),
             Cell::num(format::ms(m.p90), m.p90),

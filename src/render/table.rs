@@ -127,11 +127,7 @@ pub fn best_rows(columns: &[Column], runs: &[RunSummary]) -> Vec<Vec<usize>> {
                 Better::Higher => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
                 Better::Lower => values.iter().map(|v| v.1).fold(f64::MAX, f64::min),
             };
-            values
-                .iter()
-                .filter(|v| v.1 == pick)
-                .map(|v| v.0)
-                .collect()
+            values.iter().filter(|v| v.1 == pick).map(|v| v.0).collect()
         })
         .collect()
 }

@@ -268,7 +268,12 @@ pub fn percentile_curve(h: &LatencyHistogram) -> Vec<PercentilePoint> {
     h.percentiles_ns(&CURVE_PERCENTILES)
         .into_iter()
         .zip(CURVE_PERCENTILES)
-        .filter_map(|(v, p)| Some(PercentilePoint { p, ms: v? as f64 / NS_PER_MS }))
+        .filter_map(|(v, p)| {
+            Some(PercentilePoint {
+                p,
+                ms: v? as f64 / NS_PER_MS,
+            })
+        })
         .collect()
 }
 
@@ -464,10 +469,13 @@ impl LoadSummary {
             .requests
             .or_else(|| Some(r.successes? + r.failures?))
             .or_else(|| (status_total + error_total > 0).then_some(status_total + error_total));
+        // Error counts are failures only when the total itself was derived from them: some tools
+        // (wrk) count socket errors as events, not requests.
+        let requests_derived = r.requests.is_none() && r.successes.is_none();
         let failures = r
             .failures
-            .or_else(|| Some(requests? - r.successes?))
-            .or_else(|| requests.map(|_| error_total));
+            .or_else(|| Some(requests?.saturating_sub(r.successes?)))
+            .or_else(|| (requests.is_some() && requests_derived).then_some(error_total));
         let successes = r
             .successes
             .or_else(|| Some(requests?.saturating_sub(failures?)));
@@ -614,7 +622,10 @@ mod tests {
         }
         let curve = percentile_curve(&h);
         assert_eq!(curve.first().unwrap().ms, 7_919.0 / NS_PER_MS);
-        assert_eq!(curve.last().unwrap().ms, (500 * 500 * 7_919) as f64 / NS_PER_MS);
+        assert_eq!(
+            curve.last().unwrap().ms,
+            (500 * 500 * 7_919) as f64 / NS_PER_MS
+        );
     }
 
     #[test]
