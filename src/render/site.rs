@@ -272,9 +272,18 @@ fn bars(summary: &Summary, value: fn(&RunSummary) -> Option<f64>, better: Better
         .collect()
 }
 
+/// (file name, title, unit, value, which way is better) of an index bar chart.
+type BarSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&RunSummary) -> Option<f64>,
+    Better,
+);
+
 fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error> {
     let mut figures = Vec::new();
-    let specs: [(&str, &str, &str, fn(&RunSummary) -> Option<f64>, Better); 3] = [
+    let specs: [BarSpec; 3] = [
         (
             "rps",
             "Throughput",
