@@ -21,9 +21,7 @@ use std::path::Path;
 use crate::error::IngestError;
 use crate::ingest::head_text;
 use crate::ingest::text::{decode, strip_ansi};
-use crate::model::{
-    FileIngest, ResourceSample, ResourceSeries, SampleSink, ToolInfo, Warning,
-};
+use crate::model::{FileIngest, ResourceSample, ResourceSeries, SampleSink, ToolInfo, Warning};
 
 /// Messages psrecord itself prints to stdout around the log in stdout mode.
 const STATUS_PREFIXES: [&str; 4] = [
@@ -431,7 +429,10 @@ impl<'p> LogReader<'p> {
             );
         }
         if self.samples.is_empty() {
-            self.warn(None, "the psrecord log has a header but no rows".to_string());
+            self.warn(
+                None,
+                "the psrecord log has a header but no rows".to_string(),
+            );
         }
         Ok(FileIngest {
             tool: ToolInfo::new("psrecord", Some(layout.version(self.stdout_capture))),
@@ -498,7 +499,10 @@ impl<'r> RawLines<'r> {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
         let complete = bytes.ends_with(b"\n");
-        while let Some(rest) = bytes.strip_suffix(b"\n").or_else(|| bytes.strip_suffix(b"\r")) {
+        while let Some(rest) = bytes
+            .strip_suffix(b"\n")
+            .or_else(|| bytes.strip_suffix(b"\r"))
+        {
             bytes = rest;
         }
         Ok(Some(RawLine {
@@ -553,7 +557,11 @@ mod tests {
     }
 
     fn samples(ingest: &FileIngest) -> &[ResourceSample] {
-        &ingest.resources.as_ref().expect("a resource series").samples
+        &ingest
+            .resources
+            .as_ref()
+            .expect("a resource series")
+            .samples
     }
 
     fn max_of(values: impl Iterator<Item = f64>) -> f64 {
@@ -599,7 +607,10 @@ mod tests {
         assert_eq!(rows.len(), expected.rows, "{name}: rows");
         assert_eq!(max_of(rows.iter().map(|s| s.cpu_percent)), expected.max[0]);
         assert_eq!(max_of(rows.iter().map(|s| s.rss_mb)), expected.max[1]);
-        assert!(sniff(&std::fs::read(&path).unwrap(), &path), "{name}: sniff");
+        assert!(
+            sniff(&std::fs::read(&path).unwrap(), &path),
+            "{name}: sniff"
+        );
         ingest
     }
 
@@ -707,8 +718,16 @@ mod tests {
         let complete = parse_path(&fixture("psrecord-1.4_plain_children.log")).unwrap();
         let cases = [
             // (file, complete rows kept, line number of the cut row)
-            ("psrecord-1.4_plain_children_truncated-at-1000-bytes.log", 18, 20),
-            ("psrecord-1.4_plain_children_truncated-at-364-bytes.log", 5, 7),
+            (
+                "psrecord-1.4_plain_children_truncated-at-1000-bytes.log",
+                18,
+                20,
+            ),
+            (
+                "psrecord-1.4_plain_children_truncated-at-364-bytes.log",
+                5,
+                7,
+            ),
         ];
         for (name, rows, line) in cases {
             let ingest = parse_path(&fixture(name)).unwrap();
@@ -722,8 +741,16 @@ mod tests {
     fn recipeyak_logs_peak_cpu_and_memory() {
         // (file, peak CPU %, peak real MB), read off the files with awk.
         let cases = [
-            ("seed-data/recipeyak/sync-python/psrecord.log", 48.0, 275.672),
-            ("seed-data/recipeyak/async-python/psrecord.log", 163.4, 143.098),
+            (
+                "seed-data/recipeyak/sync-python/psrecord.log",
+                48.0,
+                275.672,
+            ),
+            (
+                "seed-data/recipeyak/async-python/psrecord.log",
+                163.4,
+                143.098,
+            ),
             ("seed-data/recipeyak/async-rust/psrecord.log", 52.8, 14.633),
         ];
         for (relative, cpu, real) in cases {
@@ -779,10 +806,16 @@ mod tests {
             "{}",
             err.message
         );
-        let text = text.replace("86.520\n", "86.520 90.293\n").replace("62.700", "62,7");
+        let text = text
+            .replace("86.520\n", "86.520 90.293\n")
+            .replace("62.700", "62,7");
         let err = parse_text(&text).unwrap_err();
         assert_eq!(err.line, Some(3));
-        assert!(err.message.contains("found \"62,7\" in column 2"), "{}", err.message);
+        assert!(
+            err.message.contains("found \"62,7\" in column 2"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
