@@ -149,7 +149,8 @@ pub fn parse_file(
 }
 
 /// What detection looks for, for the error message about a file nobody recognises.
-pub const EXPECTED_FORMATS: &str = "oha text or JSON or CSV, psrecord log, JMeter JTL (CSV or XML), \
+pub const EXPECTED_FORMATS: &str =
+    "oha text or JSON or CSV, psrecord log, JMeter JTL (CSV or XML), \
 wrk, ab, hey, locust CSV, or a benchreport JSON file";
 
 /// The head with a UTF-8 BOM removed, as text (lossy), for sniffers that look for words.

@@ -72,7 +72,10 @@ impl<'r> Lines<'r> {
         if self.line == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        while let Some(rest) = bytes.strip_suffix(b"\n").or_else(|| bytes.strip_suffix(b"\r")) {
+        while let Some(rest) = bytes
+            .strip_suffix(b"\n")
+            .or_else(|| bytes.strip_suffix(b"\r"))
+        {
             bytes = rest;
         }
         let text = strip_ansi(&decode(bytes)).into_owned();
@@ -122,7 +125,9 @@ mod tests {
     fn lines_strip_bom_crlf_and_colour() {
         let data = b"\xEF\xBB\xBF\x1b[1mSummary:\x1b[0m\r\n  Total:\t1\r\nlast";
         let mut reader = &data[..];
-        let lines = Lines::new(&mut reader, Path::new("x")).collect_all().unwrap();
+        let lines = Lines::new(&mut reader, Path::new("x"))
+            .collect_all()
+            .unwrap();
         assert_eq!(
             lines,
             vec![

@@ -73,7 +73,11 @@ impl SampleSink for LoadAccumulator {
         self.hist.record(s.elapsed_ns);
         if !s.success {
             self.failures += 1;
-            let key = s.error.filter(|e| !e.is_empty()).or(s.status).unwrap_or("failure");
+            let key = s
+                .error
+                .filter(|e| !e.is_empty())
+                .or(s.status)
+                .unwrap_or("failure");
             self.count_error(key);
         }
         if let Some(code) = s.status {
@@ -383,7 +387,9 @@ impl LoadSummary {
             .failures
             .or_else(|| Some(requests? - r.successes?))
             .or_else(|| requests.map(|_| error_total));
-        let successes = r.successes.or_else(|| Some(requests?.saturating_sub(failures?)));
+        let successes = r
+            .successes
+            .or_else(|| Some(requests?.saturating_sub(failures?)));
         let success_rate = r.success_rate.or_else(|| ratio(successes?, requests?));
         let (rps, rps_method) = match (r.rps, requests, r.duration_s) {
             (Some(v), _, _) => (Some(v), format!("reported by {tool}")),
