@@ -215,7 +215,7 @@ fn every_fixture_is_read() {
             continue;
         }
         if path.to_string_lossy().contains("/invalid/")
-            || path.to_string_lossy().contains("schema_version_2")
+            || path.to_string_lossy().contains("newer-major")
         {
             continue;
         }
@@ -231,7 +231,8 @@ fn every_generated_corpus_file_is_read() {
     for path in files_in(&dir) {
         if path.extension().is_some_and(|e| e == "jmx") {
             // The JMeter test plan: an input of JMeter, not a result. Given directly it is refused.
-            let err = benchreport::cli::load_summary(std::slice::from_ref(&path), true).unwrap_err();
+            let err =
+                benchreport::cli::load_summary(std::slice::from_ref(&path), true).unwrap_err();
             assert!(err.to_string().contains("not a recognised format"), "{err}");
             continue;
         }

@@ -23,7 +23,7 @@ use crate::error::IngestError;
 use crate::ingest::head_text;
 use crate::ingest::oha_text::column_of;
 use crate::ingest::text::{parse_optional_f64, Lines};
-use crate::model::{FileIngest, ReportedLoad, SampleSink, ToolInfo};
+use crate::model::{FileIngest, ReportedLoad, SampleSink, ToolInfo, Warning};
 
 /// The `status_codes` key for ab's `Non-2xx responses:` count.
 pub const NON_2XX: &str = "non-2xx";
@@ -52,6 +52,32 @@ enum Table {
     None,
     ConnectionTimes,
     Percentages,
+}
+
+/// What a run that printed no results contributes: zero completed requests, the reason as its
+/// one error, and a warning naming the line.
+pub(crate) fn no_results(
+    path: &Path,
+    line: u64,
+    reason: &str,
+    warning: String,
+    tool: &str,
+) -> FileIngest {
+    let mut load = ReportedLoad {
+        requests: Some(0),
+        ..ReportedLoad::default()
+    };
+    load.errors.insert(reason.to_string(), 1);
+    FileIngest {
+        tool: ToolInfo::new(tool, None),
+        reported: Some(load),
+        warnings: vec![Warning {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: warning,
+        }],
+        ..FileIngest::default()
+    }
 }
 
 struct Parser<'p> {
@@ -264,17 +290,21 @@ impl<'p> Parser<'p> {
 
     fn finish(mut self) -> Result<FileIngest, IngestError> {
         if !self.saw_complete {
-            return Err(match self.abort {
-                Some((line, reason)) => IngestError::at_line(
+            return match self.abort {
+                // An aborted run is a real outcome, not bad input: a run with no completed
+                // requests, the reason as its error, and a warning.
+                Some((line, reason)) => Ok(no_results(
                     self.path,
                     line,
+                    &reason,
                     format!("the ab run was aborted ({reason}) and printed no results"),
-                ),
-                None => IngestError::new(
+                    "ab",
+                )),
+                None => Err(IngestError::new(
                     self.path,
                     "expected ab results ('Complete requests:' ...), found none (run killed or output cut short?)",
-                ),
-            });
+                )),
+            };
         }
         if self.load.latency_ms.percentiles.is_empty() {
             if let Some(median) = self.median {
@@ -374,16 +404,21 @@ mod tests {
     }
 
     #[test]
-    fn aborted_runs_are_clear_errors() {
+    fn aborted_runs_have_no_requests_and_say_why() {
         let p = path("ab-2.3_aborted_apr-timeout_s1.txt");
         let bytes = std::fs::read(&p).unwrap();
         assert!(sniff(&bytes, &p));
-        let err = parse_bytes_at(&p, &bytes).unwrap_err();
+        let ingest = parse_bytes_at(&p, &bytes).unwrap();
+        let load = ingest.reported.unwrap();
+        assert_eq!(load.requests, Some(0));
+        assert_eq!(load.errors.values().sum::<u64>(), 1);
+        let err = &ingest.warnings[0];
         assert_eq!(err.line, Some(6));
         assert!(err.message.contains("aborted"), "{}", err.message);
         assert!(err.message.contains("apr_pollset_poll"), "{}", err.message);
         let p = path("ab-2.3_conn-refused.txt");
-        let err = parse_bytes_at(&p, &std::fs::read(&p).unwrap()).unwrap_err();
+        let ingest = parse_bytes_at(&p, &std::fs::read(&p).unwrap()).unwrap();
+        let err = &ingest.warnings[0];
         assert_eq!(err.line, Some(5));
         assert!(
             err.message

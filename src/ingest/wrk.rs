@@ -289,17 +289,19 @@ impl<'p> Parser<'p> {
     fn finish(mut self) -> Result<FileIngest, IngestError> {
         let mut warnings = Vec::new();
         if !self.saw_summary && !self.saw_requests_per_sec {
-            return Err(match self.connect_failure {
-                Some((line, message)) => IngestError::at_line(
+            return match self.connect_failure {
+                Some((line, message)) => Ok(crate::ingest::ab::no_results(
                     self.path,
                     line,
+                    &message,
                     format!("wrk could not connect and printed no results: {message}"),
-                ),
-                None => IngestError::new(
+                    "wrk",
+                )),
+                None => Err(IngestError::new(
                     self.path,
                     "expected wrk's summary ('N requests in T, S read' and 'Requests/sec:'), found none (run killed?)",
-                ),
-            });
+                )),
+            };
         }
         if !self.saw_requests_per_sec {
             warnings.push(self.warning("no 'Requests/sec:' line (output cut short?)"));
@@ -459,11 +461,13 @@ mod tests {
     }
 
     #[test]
-    fn connect_failure_is_a_clear_error() {
+    fn connect_failure_is_a_run_without_requests() {
         let path = Path::new(FIXTURES).join("wrk-4.1.0_conn-refused.txt");
         let bytes = std::fs::read(&path).unwrap();
         assert!(sniff(&bytes, &path));
-        let err = parse_bytes_at(&path, &bytes).unwrap_err();
+        let ingest = parse_bytes_at(&path, &bytes).unwrap();
+        assert_eq!(ingest.reported.unwrap().requests, Some(0));
+        let err = &ingest.warnings[0];
         assert_eq!(err.line, Some(1));
         assert!(err.message.contains("could not connect"), "{}", err.message);
     }
