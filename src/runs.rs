@@ -280,16 +280,31 @@ impl Run {
     ) -> Result<(), Error> {
         match &mut self.reported {
             None => self.reported = Some((reported, tool.to_string())),
-            Some((existing, _)) => merge_reported(existing, reported).map_err(|field| {
-                IngestError::new(
-                    path,
-                    format!(
-                        "run '{}' already has a reported '{field}' from another file; \
-                         put separate runs in separate folders",
+            Some((existing, existing_tool)) => {
+                let Some(field) = merge_reported(existing, reported) else {
+                    return Ok(());
+                };
+                if existing_tool != tool {
+                    return Err(IngestError::new(
+                        path,
+                        format!(
+                            "run '{}' already has a reported '{field}' from another file; \
+                             put separate runs in separate folders",
+                            self.name
+                        ),
+                    )
+                    .into());
+                }
+                self.warnings.push(Warning {
+                    path: path.to_path_buf(),
+                    line: None,
+                    message: format!(
+                        "another {tool} file of run '{}' already reported '{field}' (and maybe \
+                         more); the first file's figures are kept (files are read in name order)",
                         self.name
                     ),
-                )
-            })?,
+                });
+            }
         }
         Ok(())
     }
@@ -407,79 +422,55 @@ fn embedded_run(
 }
 
 /// Merges figures from two files of one run field by field (locust writes its stats, history and
-/// failures to separate files). Two files giving the same figure is a conflict: the name of the
-/// field is returned.
-fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Result<(), &'static str> {
-    fn opt<T>(a: &mut Option<T>, b: Option<T>, name: &'static str) -> Result<(), &'static str> {
-        match (a.is_some(), b) {
-            (true, Some(_)) => Err(name),
-            (false, b @ Some(_)) => {
-                *a = b;
-                Ok(())
-            }
-            _ => Ok(()),
+/// failures to separate files). Two files giving the same figure is a conflict, and the name of
+/// the field is returned, unless both files come from the same tool (locust's CSV and JSON stats
+/// of one run): then the figures already merged are kept.
+fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Option<&'static str> {
+    // Takes a field from `from` when `into` lacks it; when both have it, keeps `into`'s and
+    // remembers the first such overlap.
+    let mut overlap: Option<&'static str> = None;
+    let mut take = |a_set: bool, b_set: bool, name: &'static str| -> bool {
+        if a_set && b_set {
+            overlap.get_or_insert(name);
         }
-    }
-    fn list<T>(a: &mut Vec<T>, b: Vec<T>, name: &'static str) -> Result<(), &'static str> {
-        match (a.is_empty(), b.is_empty()) {
-            (false, false) => Err(name),
-            (true, false) => {
-                *a = b;
-                Ok(())
+        !a_set && b_set
+    };
+    macro_rules! field {
+        ($($f:ident).+, $is_set:expr, $name:expr) => {
+            if take($is_set(&into.$($f).+), $is_set(&from.$($f).+), $name) {
+                into.$($f).+ = from.$($f).+.clone();
             }
-            _ => Ok(()),
-        }
+        };
     }
-    fn map(
-        a: &mut BTreeMap<String, u64>,
-        b: BTreeMap<String, u64>,
-        name: &'static str,
-    ) -> Result<(), &'static str> {
-        match (a.is_empty(), b.is_empty()) {
-            (false, false) => Err(name),
-            (true, false) => {
-                *a = b;
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+    fn some<T>(v: &Option<T>) -> bool {
+        v.is_some()
     }
-    opt(&mut into.requests, from.requests, "requests")?;
-    opt(&mut into.successes, from.successes, "successes")?;
-    opt(&mut into.failures, from.failures, "failures")?;
-    opt(&mut into.success_rate, from.success_rate, "success_rate")?;
-    opt(&mut into.duration_s, from.duration_s, "duration_s")?;
-    opt(&mut into.rps, from.rps, "rps")?;
-    opt(&mut into.latency_ms.min, from.latency_ms.min, "latency min")?;
-    opt(
-        &mut into.latency_ms.mean,
-        from.latency_ms.mean,
-        "latency mean",
-    )?;
-    opt(&mut into.latency_ms.max, from.latency_ms.max, "latency max")?;
-    opt(
-        &mut into.latency_ms.stddev,
-        from.latency_ms.stddev,
-        "latency stddev",
-    )?;
-    list(
-        &mut into.latency_ms.percentiles,
-        from.latency_ms.percentiles,
-        "latency percentiles",
-    )?;
-    list(&mut into.histogram, from.histogram, "histogram")?;
-    map(&mut into.status_codes, from.status_codes, "status codes")?;
-    map(&mut into.errors, from.errors, "errors")?;
-    opt(&mut into.bytes_total, from.bytes_total, "bytes")?;
-    list(&mut into.labels, from.labels, "labels")?;
-    opt(
-        &mut into.rps_distribution,
-        from.rps_distribution,
-        "rps distribution",
-    )?;
-    list(&mut into.rps_series, from.rps_series, "rps series")?;
-    opt(&mut into.concurrency, from.concurrency, "concurrency")?;
-    Ok(())
+    fn filled<T>(v: &Vec<T>) -> bool {
+        !v.is_empty()
+    }
+    fn has(v: &BTreeMap<String, u64>) -> bool {
+        !v.is_empty()
+    }
+    field!(requests, some, "requests");
+    field!(successes, some, "successes");
+    field!(failures, some, "failures");
+    field!(success_rate, some, "success_rate");
+    field!(duration_s, some, "duration_s");
+    field!(rps, some, "rps");
+    field!(latency_ms.min, some, "latency min");
+    field!(latency_ms.mean, some, "latency mean");
+    field!(latency_ms.max, some, "latency max");
+    field!(latency_ms.stddev, some, "latency stddev");
+    field!(latency_ms.percentiles, filled, "latency percentiles");
+    field!(histogram, filled, "histogram");
+    field!(status_codes, has, "status codes");
+    field!(errors, has, "errors");
+    field!(bytes_total, some, "bytes");
+    field!(labels, filled, "labels");
+    field!(rps_distribution, some, "rps distribution");
+    field!(rps_series, filled, "rps series");
+    field!(concurrency, some, "concurrency");
+    overlap
 }
 
 #[cfg(test)]
@@ -501,13 +492,13 @@ mod tests {
         };
         let mut b = ReportedLoad::default();
         b.errors.insert("boom".into(), 2);
-        merge_reported(&mut a, b).unwrap();
+        assert_eq!(merge_reported(&mut a, b), None);
         assert_eq!(a.requests, Some(10));
         assert_eq!(a.errors.get("boom"), Some(&2));
     }
 
     #[test]
-    fn merging_the_same_figure_twice_is_a_conflict() {
+    fn merging_the_same_figure_twice_keeps_the_first_and_says_so() {
         let mut a = ReportedLoad {
             rps: Some(1.0),
             ..ReportedLoad::default()
@@ -516,6 +507,7 @@ mod tests {
             rps: Some(2.0),
             ..ReportedLoad::default()
         };
-        assert_eq!(merge_reported(&mut a, b), Err("rps"));
+        assert_eq!(merge_reported(&mut a, b), Some("rps"));
+        assert_eq!(a.rps, Some(1.0));
     }
 }

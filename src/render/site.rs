@@ -511,11 +511,15 @@ fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figur
             .resources
             .as_ref()
             .and_then(|r| r.active_window)
-            .map(|w| (w.start_s, w.end_s));
+            .map(|w| charts::Window {
+                start_s: w.start_s,
+                end_s: w.end_s,
+                label: "active",
+            });
         let svg = charts::resource_chart(
             "CPU and memory",
-            &charts::downsample_lttb(&cpu, charts::POINT_BUDGET),
-            &charts::downsample_lttb(&mem, charts::POINT_BUDGET),
+            &charts::downsample_lttb(&cpu, charts::DEFAULT_POINT_BUDGET),
+            &charts::downsample_lttb(&mem, charts::DEFAULT_POINT_BUDGET),
             active,
             CHART,
         )
@@ -541,7 +545,7 @@ fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Fig
             .iter()
             .filter_map(|p| f(p).map(|v| (p.t_s, v / series.interval_s.max(f64::MIN_POSITIVE))))
             .collect();
-        charts::downsample_lttb(&points, charts::POINT_BUDGET)
+        charts::downsample_lttb(&points, charts::DEFAULT_POINT_BUDGET)
     };
     let throughput = vec![
         TimeSeries {
@@ -565,19 +569,20 @@ fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Fig
                     .iter()
                     .filter_map(|p| p.latency_mean_ms.map(|v| (p.t_s, v)))
                     .collect::<Vec<_>>(),
-                charts::POINT_BUDGET,
+                charts::DEFAULT_POINT_BUDGET,
             ),
         },
         TimeSeries {
             name: "max".into(),
             unit: "ms".into(),
-            points: charts::downsample_lttb(
+            // Min/max buckets never drop a latency spike, which LTTB might.
+            points: charts::downsample_minmax(
                 &series
                     .points
                     .iter()
                     .filter_map(|p| p.latency_max_ms.map(|v| (p.t_s, v)))
                     .collect::<Vec<_>>(),
-                charts::POINT_BUDGET,
+                charts::DEFAULT_POINT_BUDGET / 2,
             ),
         },
     ];
