@@ -153,6 +153,16 @@ impl LoadAccumulator {
         &self.hist
     }
 
+    /// The exact latency histogram of a summary computed from samples (see
+    /// [`LoadSummary::latency_histogram_ns`]).
+    pub fn histogram_of(load: &LoadSummary) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new();
+        for &[v, n] in &load.latency_histogram_ns {
+            h.record_n(v, n);
+        }
+        h
+    }
+
     /// The load summary of everything pushed so far. `tool_reported` is attached as the tool's own
     /// figures, shown beside the computed ones.
     pub fn summarize(&self, tool_reported: Option<ReportedLoad>) -> LoadSummary {
@@ -186,6 +196,7 @@ impl LoadAccumulator {
             latency_ms: LatencyStats::from_histogram(&self.hist),
             percentile_curve: percentile_curve(&self.hist),
             histogram: histogram_buckets(&self.hist),
+            latency_histogram_ns: self.hist.iter().map(|(v, n)| [v, n]).collect(),
             latency_method: "exact, from every sample (nearest-rank percentiles)".into(),
             status_codes: self.status_codes.clone(),
             errors: self.errors.clone(),
@@ -442,6 +453,10 @@ pub struct LoadSummary {
     pub percentile_curve: Vec<PercentilePoint>,
     /// Latency distribution, for the histogram chart.
     pub histogram: Vec<HistogramBucket>,
+    /// Every distinct latency of the requests, in nanoseconds, with its count: the exact
+    /// distribution, so summaries of several files merge into exactly the numbers one pass over
+    /// all of them would give, and comparisons can test significance. Empty for reported loads.
+    pub latency_histogram_ns: Vec<[u64; 2]>,
     pub status_codes: BTreeMap<String, u64>,
     pub errors: BTreeMap<String, u64>,
     /// Transaction-controller results (not counted as requests).
@@ -521,6 +536,7 @@ impl LoadSummary {
                 .map(|&(p, ms)| PercentilePoint { p, ms })
                 .collect(),
             histogram: reported_histogram(r),
+            latency_histogram_ns: Vec::new(),
             latency_method: format!("reported by {tool}"),
             status_codes: r.status_codes.clone(),
             errors: r.errors.clone(),
