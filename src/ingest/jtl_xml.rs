@@ -552,6 +552,8 @@ struct XmlResults<'p> {
     saw_sent_bytes: bool,
     /// The line where the last complete event ended: where a broken one starts.
     last_good_line: u64,
+    /// The line where the last tag ended.
+    last_tag_line: u64,
 }
 
 impl<'p> XmlResults<'p> {
@@ -566,6 +568,7 @@ impl<'p> XmlResults<'p> {
             warnings: Vec::new(),
             saw_sent_bytes: false,
             last_good_line: 1,
+            last_tag_line: 1,
         }
     }
 
@@ -596,13 +599,22 @@ impl<'p> XmlResults<'p> {
             let event = xml.read_event_into(buf);
             let line = xml.get_ref().line();
             match event {
-                Ok(Event::Start(e)) => self.open_element(&e, start_line(&e, line), false, sink)?,
-                Ok(Event::Empty(e)) => self.open_element(&e, start_line(&e, line), true, sink)?,
-                Ok(Event::End(_)) => self.close_element(sink),
+                Ok(Event::Start(e)) => {
+                    self.open_element(&e, start_line(&e, line), false, sink)?;
+                    self.last_tag_line = line;
+                }
+                Ok(Event::Empty(e)) => {
+                    self.open_element(&e, start_line(&e, line), true, sink)?;
+                    self.last_tag_line = line;
+                }
+                Ok(Event::End(_)) => {
+                    self.close_element(sink);
+                    self.last_tag_line = line;
+                }
                 Ok(Event::Text(text)) => self.capture_text(&text),
                 Ok(Event::CData(text)) => self.capture_text(&text),
                 Ok(Event::Eof) => {
-                    self.end_of_segment(line);
+                    self.end_of_segment();
                     return Ok(());
                 }
                 Ok(_) => {}
@@ -751,18 +763,19 @@ impl<'p> XmlResults<'p> {
         };
         self.warn(
             Some(line),
-            "the file ends inside this sample (JMeter was probably stopped): incomplete sample skipped",
+            "this sample is cut short (JMeter was probably stopped): skipped",
         );
         true
     }
 
     /// The end of a part that parsed without error.
-    fn end_of_segment(&mut self, line: u64) {
+    fn end_of_segment(&mut self) {
         if !self.warn_incomplete_samples() && self.frames.contains(&Frame::Root) {
+            let line = self.last_tag_line;
             self.warn(
                 Some(line),
-                "the file ends without </testResults> (JMeter was probably stopped): \
-                 the samples before were read",
+                "the results are cut short after this line, without </testResults> (JMeter was \
+                 probably stopped): the samples before were read",
             );
         }
         self.drop_open_elements();
@@ -786,8 +799,8 @@ impl<'p> XmlResults<'p> {
             let line = self.last_good_line;
             self.warn(
                 Some(line),
-                "the file ends in the middle of an element (JMeter was probably stopped): \
-                 the samples before were read",
+                "the results are cut short in the middle of an element (JMeter was probably \
+                 stopped): the samples before were read",
             );
         }
         self.drop_open_elements();
@@ -1021,6 +1034,23 @@ mod tests {
             .filter(|(_, l)| l.starts_with("<httpSample") || l.starts_with("<sample"));
         let last_top_level = top_level.last().unwrap().0 as u64 + 1;
         assert_eq!(w.line, Some(last_top_level), "{w}");
+    }
+
+    #[test]
+    fn missing_trailer_names_the_last_sample_line() {
+        let full = std::fs::read(fixture("jmeter-2.13_default.xml")).unwrap();
+        let lines: Vec<&[u8]> = full.split_inclusive(|&b| b == b'\n').collect();
+        let kept = 9; // declaration, root, seven one-line samples
+        let prefix = lines[..kept].concat();
+        assert!(prefix.ends_with(b"/>\n"));
+        let (result, got) = parse_bytes(&prefix);
+        let ingest = result.unwrap();
+        assert_eq!(got.samples.len(), kept - 2);
+        assert_eq!(ingest.warnings.len(), 1);
+        assert_eq!(ingest.warnings[0].line, Some(kept as u64));
+        assert!(ingest.warnings[0]
+            .message
+            .contains("without </testResults>"));
     }
 
     #[test]
