@@ -655,6 +655,10 @@ impl<'p> Rows<'p> {
             self.warn_incomplete(line);
             return Ok(());
         }
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
+            // A line of blanks: nothing JMeter wrote, nothing to read.
+            return Ok(());
+        }
         if looks_like_header(record, 2) {
             self.layout = Some(Layout::from_header(record, line));
             self.family.reset();
