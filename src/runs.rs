@@ -445,7 +445,7 @@ fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Option<&'stati
     fn some<T>(v: &Option<T>) -> bool {
         v.is_some()
     }
-    fn filled<T>(v: &Vec<T>) -> bool {
+    fn filled<T>(v: &[T]) -> bool {
         !v.is_empty()
     }
     fn has(v: &BTreeMap<String, u64>) -> bool {
