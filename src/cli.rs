@@ -36,9 +36,14 @@ pub struct BuildArgs {
     /// Result files or directories of runs.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Output folder. An existing folder is only written to if benchreport created it (or with --force).
-    #[arg(short, long, default_value = "report", value_name = "DIR")]
-    pub output: PathBuf,
+    /// Output folder (default `report`), or with --single-file the HTML file (default
+    /// `report.html`). An existing folder or file is only replaced if benchreport created it (or
+    /// with --force).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Write one self-contained HTML file (every chart inlined) instead of a folder.
+    #[arg(long)]
+    pub single_file: bool,
     /// Write into an existing folder that benchreport did not create: files with the names
     /// benchreport writes are replaced, every other file is kept.
     #[arg(long)]
@@ -111,15 +116,32 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
     let summary = load_summary(&args.inputs, args.quiet)?;
     let options = render::site::BuildOptions {
         title: args.title.clone(),
+        single_file: args.single_file,
     };
     let site = render::site::build_site(&summary, &options)?;
-    crate::output::write_site(&site, &args.output, args.force)?;
+    if args.single_file {
+        let target = args
+            .output
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(render::site::SINGLE_FILE));
+        let page = site.get(render::site::SINGLE_FILE).unwrap_or_default();
+        crate::output::write_single_file(page, &target, args.force)?;
+        if !args.quiet {
+            eprintln!("wrote {}", target.display());
+        }
+        return Ok(0);
+    }
+    let target = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("report"));
+    crate::output::write_site(&site, &target, args.force)?;
     if !args.quiet {
         eprintln!(
             "wrote {} files to {} (open {})",
             site.files.len(),
-            args.output.display(),
-            args.output.join("index.html").display()
+            target.display(),
+            target.join("index.html").display()
         );
     }
     Ok(0)

@@ -51,6 +51,42 @@ fn output_error(context: String) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Output { context, source }
 }
 
+/// What every page benchreport writes carries, so a file can be recognised as benchreport's.
+pub const GENERATOR_MARK: &[u8] = b"<meta name=\"generator\" content=\"benchreport";
+
+/// Writes one HTML file atomically (a temporary file next to it, then a rename). An existing file
+/// is replaced only when benchreport wrote it (it carries [`GENERATOR_MARK`]) or with `force`.
+pub fn write_single_file(content: &[u8], target: &Path, force: bool) -> Result<(), Error> {
+    if target.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a folder; --single-file writes one HTML file: give a file name with -o",
+            target.display()
+        )));
+    }
+    if target.exists() && !force {
+        let existing =
+            fs::read(target).map_err(output_error(format!("reading {}", target.display())))?;
+        let ours = existing
+            .windows(GENERATOR_MARK.len())
+            .any(|w| w == GENERATOR_MARK);
+        if !ours {
+            return Err(Error::Usage(format!(
+                "{} already exists and was not written by benchreport; choose another -o or pass --force",
+                target.display()
+            )));
+        }
+    }
+    let staging = staging_dir(target)?;
+    fs::write(&staging, content).map_err(output_error(format!("writing {}", staging.display())))?;
+    fs::rename(&staging, target).map_err(|e| {
+        let _ = fs::remove_file(&staging);
+        Error::Output {
+            context: format!("moving the report into {}", target.display()),
+            source: e,
+        }
+    })
+}
+
 /// Writes `site` to `target` (see the module documentation for the rules).
 pub fn write_site(site: &Site, target: &Path, force: bool) -> Result<(), Error> {
     for path in site.files.keys() {
@@ -294,6 +330,23 @@ mod tests {
         let out = dir.path().join("report");
         assert!(write_site(&site(&[("../evil", "x")]), &out, false).is_err());
         assert!(!out.exists());
+    }
+
+    #[test]
+    fn single_file_replaces_only_its_own_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.html");
+        let page = b"<html><meta name=\"generator\" content=\"benchreport 0.1.0\"></html>";
+        write_single_file(page, &out, false).unwrap();
+        write_single_file(page, &out, false).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), page);
+        let mine = dir.path().join("mine.html");
+        fs::write(&mine, "my page").unwrap();
+        assert!(write_single_file(page, &mine, false).is_err());
+        assert_eq!(fs::read_to_string(&mine).unwrap(), "my page");
+        write_single_file(page, &mine, true).unwrap();
+        assert_eq!(fs::read(&mine).unwrap(), page);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -99,10 +99,8 @@ pub struct Figure {
     pub height: u32,
 }
 
-#[derive(Template)]
-#[template(path = "index.html")]
-pub struct IndexPage {
-    pub page: Page,
+/// The content of the index (comparison across runs).
+pub struct IndexBody {
     pub title: String,
     pub lede: String,
     pub comparison: Table,
@@ -115,10 +113,8 @@ pub struct IndexPage {
     pub warnings: Vec<String>,
 }
 
-#[derive(Template)]
-#[template(path = "run.html")]
-pub struct RunPage {
-    pub page: Page,
+/// The content of one run's page.
+pub struct RunBody {
     pub name: String,
     pub lede: String,
     /// (label, value, note)
@@ -130,4 +126,35 @@ pub struct RunPage {
     pub errors: Table,
     pub sources: Table,
     pub warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage<'a> {
+    pub page: &'a Page,
+    pub index: &'a IndexBody,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+pub struct RunPage<'a> {
+    pub page: &'a Page,
+    pub run: &'a RunBody,
+}
+
+/// A run's content without the page around it, for the single-file report.
+#[derive(Template)]
+#[template(path = "run_fragment.html")]
+pub struct RunFragment<'a> {
+    pub run: &'a RunBody,
+}
+
+/// The whole report in one page: the index, then every run (`--single-file`).
+#[derive(Template)]
+#[template(path = "single.html")]
+pub struct SinglePage<'a> {
+    pub page: &'a Page,
+    pub index: &'a IndexBody,
+    /// (anchor id, rendered run content)
+    pub sections: Vec<(String, String)>,
 }

@@ -6,7 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::charts::{self, Bar, BarChart, HistogramBar, PercentileCurve, Size, TimeSeries};
 use super::format;
-use super::html::{Cell, Figure, IndexPage, Page, RunPage, Table};
+use super::html::{
+    Cell, Figure, IndexBody, IndexPage, Page, RunBody, RunFragment, RunPage, SinglePage, Table,
+};
 use super::table::{best_rows, run_columns, Better, Column};
 use crate::error::Error;
 use crate::output::Site;
@@ -26,17 +28,95 @@ pub const TOP_N: usize = 10;
 pub struct BuildOptions {
     /// The index page's title.
     pub title: Option<String>,
+    /// One HTML file with every chart inlined, instead of a folder.
+    pub single_file: bool,
 }
 
-/// Renders the whole site.
+/// The name of the page in single-file mode.
+pub const SINGLE_FILE: &str = "report.html";
+
+/// Where charts go: files of the site, or data URIs inside the one page.
+struct Charts<'a> {
+    site: &'a mut Site,
+    inline: bool,
+}
+
+impl Charts<'_> {
+    /// Adds a chart and returns the figure that shows it (`root` leads from the page to the site root).
+    fn add(&mut self, root: &str, file: &str, caption: &str, svg: String) -> Figure {
+        let (src, href) = if self.inline {
+            let uri = format!("data:image/svg+xml;base64,{}", base64(svg.as_bytes()));
+            (uri.clone(), uri)
+        } else {
+            let path = format!("charts/{file}.svg");
+            self.site.add(path.clone(), svg);
+            (format!("{root}{path}"), format!("{root}{path}"))
+        };
+        Figure {
+            src,
+            href,
+            alt: caption.to_string(),
+            caption: caption.to_string(),
+            width: CHART.width,
+            height: CHART.height,
+        }
+    }
+}
+
+/// Renders the whole site: a folder of pages, or with `single_file` one page holding everything.
 pub fn build_site(summary: &Summary, options: &BuildOptions) -> Result<Site, Error> {
     let mut site = Site::default();
     let slugs = unique_slugs(&summary.runs);
-    let index = index_page(summary, &slugs, options, &mut site)?;
-    site.add("index.html", render(&index)?);
+    let run_link = |slug: &str| {
+        if options.single_file {
+            format!("#run-{slug}")
+        } else {
+            format!("runs/{slug}.html")
+        }
+    };
+    let mut charts = Charts {
+        site: &mut site,
+        inline: options.single_file,
+    };
+    let index = index_body(summary, &slugs, &run_link, options, &mut charts)?;
+    let mut runs = Vec::new();
     for (run, slug) in summary.runs.iter().zip(&slugs) {
-        let page = run_page(summary, run, slug, &mut site)?;
-        site.add(format!("runs/{slug}.html"), render(&page)?);
+        let root = if options.single_file { "" } else { "../" };
+        runs.push(run_body(run, slug, root, &mut charts)?);
+    }
+    let title = index.title.clone();
+    if options.single_file {
+        let sections = runs
+            .iter()
+            .zip(&slugs)
+            .map(|(run, slug)| Ok((format!("run-{slug}"), render(&RunFragment { run })?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let page = page(summary, &title, "", "");
+        let single = SinglePage {
+            page: &page,
+            index: &index,
+            sections,
+        };
+        site.add(SINGLE_FILE, render(&single)?);
+        return Ok(site);
+    }
+    let index_page = page(summary, &title, "", "");
+    site.add(
+        "index.html",
+        render(&IndexPage {
+            page: &index_page,
+            index: &index,
+        })?,
+    );
+    for (run, slug) in runs.iter().zip(&slugs) {
+        let run_page = page(summary, &run.name, "../", &run.name);
+        site.add(
+            format!("runs/{slug}.html"),
+            render(&RunPage {
+                page: &run_page,
+                run,
+            })?,
+        );
     }
     site.add("summary.json", super::json::summary_json(summary));
     site.add("report.md", super::markdown::report(summary));
@@ -130,20 +210,6 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Adds a chart to the site and returns the figure that shows it.
-fn add_chart(site: &mut Site, root: &str, file: &str, caption: &str, svg: String) -> Figure {
-    let path = format!("charts/{file}.svg");
-    site.add(path.clone(), svg);
-    Figure {
-        src: format!("{root}{path}"),
-        href: format!("{root}{path}"),
-        alt: caption.to_string(),
-        caption: caption.to_string(),
-        width: CHART.width,
-        height: CHART.height,
-    }
-}
-
 /// The index comparison columns: the shared run columns plus efficiency.
 fn comparison_columns() -> Vec<Column> {
     let mut columns = run_columns();
@@ -164,7 +230,11 @@ fn comparison_columns() -> Vec<Column> {
     columns
 }
 
-fn comparison_table(summary: &Summary, slugs: &[String]) -> Table {
+fn comparison_table(
+    summary: &Summary,
+    slugs: &[String],
+    run_link: &dyn Fn(&str) -> String,
+) -> Table {
     let columns = comparison_columns();
     let best = best_rows(&columns, &summary.runs);
     let headers: Vec<(&str, bool)> = columns
@@ -179,7 +249,7 @@ fn comparison_table(summary: &Summary, slugs: &[String]) -> Table {
             .map(|(col, c)| {
                 let text = (c.cell)(run);
                 let mut cell = if col == 0 {
-                    Cell::link(text, format!("runs/{slug}.html"))
+                    Cell::link(text, run_link(slug))
                 } else {
                     Cell::num(text, (c.value)(run))
                 };
@@ -192,12 +262,13 @@ fn comparison_table(summary: &Summary, slugs: &[String]) -> Table {
     table
 }
 
-fn index_page(
+fn index_body(
     summary: &Summary,
     slugs: &[String],
+    run_link: &dyn Fn(&str) -> String,
     options: &BuildOptions,
-    site: &mut Site,
-) -> Result<IndexPage, Error> {
+    charts: &mut Charts,
+) -> Result<IndexBody, Error> {
     let title = options
         .title
         .clone()
@@ -213,7 +284,7 @@ fn index_page(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let charts = index_charts(summary, site)?;
+    let figures = index_charts(summary, charts)?;
     let origins = summary
         .runs
         .iter()
@@ -230,12 +301,11 @@ fn index_page(
         .iter()
         .flat_map(|r| r.warnings.iter().map(|w| w.to_string()))
         .collect();
-    Ok(IndexPage {
-        page: page(summary, &title, "", ""),
+    Ok(IndexBody {
         title,
         lede,
-        comparison: comparison_table(summary, slugs),
-        charts,
+        comparison: comparison_table(summary, slugs, run_link),
+        charts: figures,
         origins,
         provenance: provenance_table(summary.runs.iter()),
         skipped: summary
@@ -281,7 +351,7 @@ type BarSpec = (
     Better,
 );
 
-fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error> {
+fn index_charts(summary: &Summary, charts: &mut Charts) -> Result<Vec<Figure>, Error> {
     let mut figures = Vec::new();
     let specs: [BarSpec; 3] = [
         (
@@ -317,13 +387,7 @@ fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error
             bars,
         };
         let svg = charts::bar_chart(&chart, CHART).map_err(chart_error)?;
-        figures.push(add_chart(
-            site,
-            "",
-            file,
-            &format!("{title} ({unit}) by run"),
-            svg,
-        ));
+        figures.push(charts.add("", file, &format!("{title} ({unit}) by run"), svg));
     }
     let curves: Vec<PercentileCurve> = summary
         .runs
@@ -339,8 +403,7 @@ fn index_charts(summary: &Summary, site: &mut Site) -> Result<Vec<Figure>, Error
     if !curves.is_empty() {
         let svg = charts::percentile_chart("Latency by percentile", &curves, CHART)
             .map_err(chart_error)?;
-        figures.push(add_chart(
-            site,
+        figures.push(charts.add(
             "",
             "latency-percentiles",
             "Latency (ms) by percentile, all runs",
@@ -383,22 +446,21 @@ fn provenance_table<'a>(runs: impl Iterator<Item = &'a RunSummary>) -> Table {
     table
 }
 
-fn run_page(
-    summary: &Summary,
+fn run_body(
     run: &RunSummary,
     slug: &str,
-    site: &mut Site,
-) -> Result<RunPage, Error> {
+    root: &str,
+    charts: &mut Charts,
+) -> Result<RunBody, Error> {
     let lede = match &run.load {
         Some(l) => format!("Load figures {}.", describe_origin(l)),
         None => "This run has no load data, only a resource log.".to_string(),
     };
-    Ok(RunPage {
-        page: page(summary, &run.name, "../", &run.name),
+    Ok(RunBody {
         name: run.name.clone(),
         lede,
         tiles: tiles(run),
-        charts: run_charts(run, slug, site)?,
+        charts: run_charts(run, slug, root, charts)?,
         latency: latency_table(run),
         labels: labels_table(run),
         status_codes: count_table(
@@ -464,7 +526,12 @@ fn tiles(run: &RunSummary) -> Vec<(String, String, String)> {
     tiles
 }
 
-fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figure>, Error> {
+fn run_charts(
+    run: &RunSummary,
+    slug: &str,
+    root: &str,
+    charts: &mut Charts,
+) -> Result<Vec<Figure>, Error> {
     let mut figures = Vec::new();
     if let Some(l) = &run.load {
         if !l.histogram.is_empty() {
@@ -479,9 +546,8 @@ fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figur
                 .collect();
             let svg = charts::histogram_chart("Latency distribution", &bars, CHART)
                 .map_err(chart_error)?;
-            figures.push(add_chart(
-                site,
-                "../",
+            figures.push(charts.add(
+                root,
                 &format!("{slug}-latency-histogram"),
                 "Latency distribution (ms)",
                 svg,
@@ -494,15 +560,14 @@ fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figur
             };
             let svg = charts::percentile_chart("Latency by percentile", &[curve], CHART)
                 .map_err(chart_error)?;
-            figures.push(add_chart(
-                site,
-                "../",
+            figures.push(charts.add(
+                root,
                 &format!("{slug}-latency-percentiles"),
                 "Latency (ms) by percentile",
                 svg,
             ));
         }
-        figures.extend(series_charts(l, slug, site)?);
+        figures.extend(series_charts(l, slug, root, charts)?);
     }
     if let Some(series) = run.resources.as_ref().and_then(|r| r.series.as_ref()) {
         let cpu: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.cpu_percent)).collect();
@@ -524,9 +589,8 @@ fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figur
             CHART,
         )
         .map_err(chart_error)?;
-        figures.push(add_chart(
-            site,
-            "../",
+        figures.push(charts.add(
+            root,
             &format!("{slug}-resources"),
             "CPU (%) and resident memory (MiB) over time; shaded: active window",
             svg,
@@ -535,7 +599,12 @@ fn run_charts(run: &RunSummary, slug: &str, site: &mut Site) -> Result<Vec<Figur
     Ok(figures)
 }
 
-fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Figure>, Error> {
+fn series_charts(
+    l: &LoadSummary,
+    slug: &str,
+    root: &str,
+    charts: &mut Charts,
+) -> Result<Vec<Figure>, Error> {
     let Some(series) = &l.series else {
         return Ok(Vec::new());
     };
@@ -594,18 +663,16 @@ fn series_charts(l: &LoadSummary, slug: &str, site: &mut Site) -> Result<Vec<Fig
         CHART,
     )
     .map_err(chart_error)?;
-    let mut figures = vec![add_chart(
-        site,
-        "../",
+    let mut figures = vec![charts.add(
+        root,
         &format!("{slug}-throughput"),
         "Requests per second over time",
         svg,
     )];
     let svg = charts::time_chart("Latency over time", "ms", &latency, None, CHART)
         .map_err(chart_error)?;
-    figures.push(add_chart(
-        site,
-        "../",
+    figures.push(charts.add(
+        root,
         &format!("{slug}-latency-over-time"),
         "Mean and max latency (ms) per second",
         svg,

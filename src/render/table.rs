@@ -127,7 +127,55 @@ pub fn best_rows(columns: &[Column], runs: &[RunSummary]) -> Vec<Vec<usize>> {
                 Better::Higher => values.iter().map(|v| v.1).fold(f64::MIN, f64::max),
                 Better::Lower => values.iter().map(|v| v.1).fold(f64::MAX, f64::min),
             };
+            if values.iter().all(|v| v.1 == pick) {
+                // A tie between every run marks nothing.
+                return Vec::new();
+            }
             values.iter().filter(|v| v.1 == pick).map(|v| v.0).collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs_with_rps(values: &[Option<f64>]) -> Vec<RunSummary> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut load = crate::stats::load::LoadSummary::from_reported(
+                    &crate::model::ReportedLoad {
+                        rps: *v,
+                        ..Default::default()
+                    },
+                    "t",
+                );
+                load.rps = *v;
+                RunSummary {
+                    name: format!("r{i}"),
+                    sources: Vec::new(),
+                    load: Some(load),
+                    resources: None,
+                    efficiency: None,
+                    warnings: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    fn rps_best(values: &[Option<f64>]) -> Vec<usize> {
+        let columns = run_columns();
+        let rps = columns.iter().position(|c| c.header == "RPS").unwrap();
+        best_rows(&columns, &runs_with_rps(values))[rps].clone()
+    }
+
+    #[test]
+    fn best_is_the_highest_rps_and_ties_mark_nothing() {
+        assert_eq!(rps_best(&[Some(1.0), Some(3.0), None, Some(2.0)]), vec![1]);
+        assert_eq!(rps_best(&[Some(3.0), Some(3.0), Some(1.0)]), vec![0, 1]);
+        assert!(rps_best(&[Some(2.0), Some(2.0)]).is_empty());
+        assert!(rps_best(&[Some(2.0)]).is_empty());
+    }
 }
