@@ -72,3 +72,26 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
         "{what}: got {actual}, expected {expected}"
     );
 }
+
+/// Strings an attacker could put in a JTL: each must appear only as text.
+pub const HOSTILE: [&str; 4] = [
+    "<script>document.body.setAttribute('data-pwned','label')</script>",
+    "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','attr')\">",
+    "</text><script>alert('svg')</script><text>",
+    "]]><!-- & ' \" </title>",
+];
+
+/// A real JMeter CSV whose labels and failure messages are replaced by hostile strings.
+pub fn hostile_jtl(dir: &Path) -> PathBuf {
+    let real =
+        std::fs::read_to_string(fixture("jmeter/jmeter-2.13_header_5x-like-columns.csv")).unwrap();
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let hostile = real
+        .replace("Home Page", &quote(HOSTILE[0]))
+        .replace("\"Get \"\"data\"\", big\"", &quote(HOSTILE[1]))
+        .replace("Missing page 404", &quote(HOSTILE[2]))
+        .replace("File not found", &quote(HOSTILE[3]));
+    let path = dir.join("hostile.jtl");
+    std::fs::write(&path, hostile).unwrap();
+    path
+}

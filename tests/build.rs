@@ -1,0 +1,209 @@
+//! `benchreport build`: the site's files, their agreement with `summary --json`, determinism,
+//! atomic and non-clobbering writes, and safety against hostile inputs.
+
+mod common;
+use common::*;
+use predicates::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn build(inputs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
+    benchreport()
+        .arg("build")
+        .args(inputs)
+        .arg("-o")
+        .arg(out)
+        .arg("--quiet")
+        .assert()
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn site_has_pages_charts_summary_and_markdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    build(&[&repo().join("sample-data/recipeyak")], &out).success();
+    let files = read_tree(&out);
+    for name in [
+        "index.html",
+        "summary.json",
+        "report.md",
+        "runs/sync-python.html",
+        "runs/async-python.html",
+        "runs/async-rust.html",
+        "charts/rps.svg",
+        "charts/latency-percentiles.svg",
+        "charts/async-rust-resources.svg",
+    ] {
+        assert!(
+            files.contains_key(name),
+            "{name} missing: {:?}",
+            files.keys()
+        );
+    }
+    // The site's summary.json is what `summary --json` prints.
+    let printed = benchreport()
+        .args(["summary", "--json", "--quiet"])
+        .arg(repo().join("sample-data/recipeyak"))
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(files["summary.json"], printed);
+    // The index shows the summary's numbers, formatted.
+    let index = String::from_utf8(files["index.html"].clone()).unwrap();
+    let md = String::from_utf8(files["report.md"].clone()).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&printed).unwrap();
+    for run in summary["runs"].as_array().unwrap() {
+        let rps = format!("{:.2}", run["load"]["rps"].as_f64().unwrap());
+        let cpu = format!(
+            "{:.1}%",
+            run["resources"]["cpu_peak_percent"].as_f64().unwrap()
+        );
+        let mem = format!(
+            "{:.1} MB",
+            run["resources"]["mem_peak_mb"].as_f64().unwrap()
+        );
+        for text in [&rps, &cpu, &mem] {
+            assert!(index.contains(text.as_str()), "index lacks {text}");
+            assert!(md.contains(text.as_str()), "report.md lacks {text}");
+        }
+    }
+    // Offline: no remote resource is referenced.
+    for (name, content) in &files {
+        let text = String::from_utf8_lossy(content);
+        for remote in ["src=\"http", "href=\"http", "url(http", "@import"] {
+            assert!(!text.contains(remote), "{name} references {remote}");
+        }
+    }
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    build(&[&repo().join("sample-data")], &a).success();
+    build(&[&repo().join("sample-data")], &b).success();
+    assert_eq!(read_tree(&a), read_tree(&b));
+}
+
+#[test]
+fn users_files_survive_a_rebuild_and_foreign_folders_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let input = repo().join("sample-data/recipeyak");
+    build(&[&input], &out).success();
+    std::fs::write(out.join("NOTES.txt"), "mine").unwrap();
+    build(&[&input], &out).success();
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.txt")).unwrap(),
+        "mine"
+    );
+
+    let foreign = tmp.path().join("docs");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("index.html"), "my site").unwrap();
+    build(&[&input], &foreign)
+        .code(2)
+        .stderr(predicate::str::contains("not created by benchreport"));
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("index.html")).unwrap(),
+        "my site"
+    );
+    assert_eq!(std::fs::read_dir(&foreign).unwrap().count(), 1);
+}
+
+#[test]
+fn a_failed_build_leaves_no_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let bad = tmp.path().join("bad.log");
+    let real =
+        std::fs::read_to_string(repo().join("sample-data/recipeyak/async-rust/psrecord.log"))
+            .unwrap();
+    std::fs::write(&bad, real.replacen("14.461", "1x.461", 2)).unwrap();
+    build(&[&bad], &out)
+        .code(2)
+        .stderr(predicate::str::contains("bad.log:"));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "nothing left behind"
+    );
+}
+
+#[test]
+fn single_file_report_inlines_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report.html");
+    benchreport()
+        .args(["build", "--single-file", "--quiet", "-o"])
+        .arg(&out)
+        .arg(repo().join("sample-data/recipeyak"))
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("data:image/svg+xml;base64,"));
+    assert!(html.contains("id=\"run-async-rust\""));
+    assert!(!html.contains("src=\"charts/") && !html.contains("src=\"../"));
+}
+
+#[test]
+fn hostile_labels_and_messages_are_never_live() {
+    let tmp = tempfile::tempdir().unwrap();
+    let jtl = hostile_jtl(tmp.path());
+    let out = tmp.path().join("report");
+    build(&[&jtl], &out).success();
+    let files = read_tree(&out);
+    let index = String::from_utf8_lossy(&files["runs/hostile.html"]).into_owned();
+    // The labels are there, as text.
+    assert!(
+        index.contains("&#60;script&#62;document.body.setAttribute")
+            || index.contains("&lt;script&gt;document.body.setAttribute"),
+        "the label is shown, escaped"
+    );
+    for (name, content) in &files {
+        let text = String::from_utf8_lossy(content);
+        if name.ends_with(".html") || name.ends_with(".svg") {
+            for h in HOSTILE {
+                assert!(
+                    !text.contains(h),
+                    "{name} contains a raw hostile string: {h}"
+                );
+            }
+            assert!(!text.contains("<script>document"), "{name}");
+            assert!(!text.contains("onerror=\"document"), "{name}");
+        }
+        if name.ends_with(".svg") {
+            let mut reader = quick_xml::Reader::from_str(&text);
+            loop {
+                match reader.read_event() {
+                    Ok(quick_xml::events::Event::Eof) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("{name} is not valid XML: {e}"),
+                }
+            }
+        }
+        if name.ends_with(".md") {
+            assert!(!text.contains("<script>"), "{name}");
+        }
+    }
+}
