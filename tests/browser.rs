@@ -109,7 +109,10 @@ fn demo_renders_in_chromium_and_no_input_script_runs() {
     );
     assert!(run_dom.contains("sortable-th"));
     // The hostile label is on the page, as text.
-    assert!(run_dom.contains("setAttribute('data-pwned','label')"), "{run_dom}");
+    assert!(
+        run_dom.contains("setAttribute('data-pwned','label')"),
+        "{run_dom}"
+    );
     assert!(
         !run_dom.contains("data-pwned=\""),
         "an input's script ran on the run page"
