@@ -386,8 +386,11 @@ fn index_charts(summary: &Summary, charts: &mut Charts) -> Result<Vec<Figure>, E
             value_label: unit,
             bars,
         };
-        let svg = charts::bar_chart(&chart, CHART).map_err(chart_error)?;
-        figures.push(charts.add("", file, &format!("{title} ({unit}) by run"), svg));
+        let size = bar_chart_size(chart.bars.len());
+        let svg = charts::bar_chart(&chart, size).map_err(chart_error)?;
+        let mut figure = charts.add("", file, &format!("{title} ({unit}) by run"), svg);
+        figure.height = size.height;
+        figures.push(figure);
     }
     let curves: Vec<PercentileCurve> = summary
         .runs
@@ -568,6 +571,7 @@ fn run_charts(
             ));
         }
         figures.extend(series_charts(l, slug, root, charts)?);
+        figures.extend(label_charts(l, slug, root, charts)?);
     }
     if let Some(series) = run.resources.as_ref().and_then(|r| r.series.as_ref()) {
         let cpu: Vec<(f64, f64)> = series.iter().map(|p| (p.t_s, p.cpu_percent)).collect();
@@ -677,6 +681,75 @@ fn series_charts(
         "Mean and max latency (ms) per second",
         svg,
     ));
+    Ok(figures)
+}
+
+/// Tall enough for every bar, never smaller than the other charts.
+fn bar_chart_size(bars: usize) -> Size {
+    Size {
+        width: CHART.width,
+        height: Size::for_bars(bars).height.max(CHART.height),
+    }
+}
+
+/// Most labels drawn in the per-label charts (the table lists every label).
+const MAX_LABEL_BARS: usize = 25;
+
+/// p90 latency and request count per label, for runs with several request labels (JTL).
+fn label_charts(
+    l: &LoadSummary,
+    slug: &str,
+    root: &str,
+    charts: &mut Charts,
+) -> Result<Vec<Figure>, Error> {
+    let mut requests: Vec<&crate::stats::load::LabelSummary> = l
+        .labels
+        .iter()
+        .filter(|x| x.kind == crate::model::SampleKind::Request)
+        .collect();
+    if requests.len() < 2 {
+        return Ok(Vec::new());
+    }
+    // The busiest labels, in a stable order.
+    requests.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.label.cmp(&b.label)));
+    requests.truncate(MAX_LABEL_BARS);
+    let size = bar_chart_size(requests.len());
+    type LabelValue = fn(&crate::stats::load::LabelSummary) -> Option<f64>;
+    let specs: [(&str, &str, &str, LabelValue); 2] = [
+        ("label-p90", "p90 latency by label", "ms", |x| {
+            x.latency_ms.p90
+        }),
+        ("label-requests", "Requests by label", "requests", |x| {
+            Some(x.requests as f64)
+        }),
+    ];
+    let mut figures = Vec::new();
+    for (file, title, unit, value) in specs {
+        let bars = requests
+            .iter()
+            .filter_map(|x| {
+                value(x).map(|v| Bar {
+                    label: x.label.clone(),
+                    value: v,
+                    highlight: false,
+                })
+            })
+            .collect();
+        let chart = BarChart {
+            title,
+            value_label: unit,
+            bars,
+        };
+        let svg = charts::bar_chart(&chart, size).map_err(chart_error)?;
+        let mut figure = charts.add(
+            root,
+            &format!("{slug}-{file}"),
+            &format!("{title} ({unit})"),
+            svg,
+        );
+        figure.height = size.height;
+        figures.push(figure);
+    }
     Ok(figures)
 }
 
