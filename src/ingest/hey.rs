@@ -110,17 +110,10 @@ impl RowFormat for HeyColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use crate::model::OwnedSample;
-    use std::path::PathBuf;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hey");
-
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
-    }
 
     fn text_at(path: &Path) -> Result<FileIngest, IngestError> {
         let bytes = std::fs::read(path).unwrap();

@@ -1457,20 +1457,13 @@ fn full_year(value: u32, digits: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use std::path::PathBuf;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jmeter");
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(FIXTURES).join(name)
-    }
-
-    /// `shared/` next to the repository (CI), else the workplace copy.
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
     }
 
     /// Everything a test wants to know about the samples of a file.

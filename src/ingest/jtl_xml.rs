@@ -843,6 +843,7 @@ fn start_line(element: &BytesStart<'_>, end_line: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use crate::model::OwnedSample;
     use std::path::PathBuf;
 
@@ -850,14 +851,6 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(FIXTURES).join(name)
-    }
-
-    /// `shared/` next to the repository (CI), else the workplace copy.
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
     }
 
     #[derive(Default, Debug)]

@@ -789,6 +789,7 @@ mod json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use std::io::BufReader;
     use std::path::PathBuf;
 
@@ -796,14 +797,6 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(FIXTURES).join(name)
-    }
-
-    /// `../shared` beside the repository (CI), else the workstation copy.
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
     }
 
     fn public(name: &str) -> Option<PathBuf> {

@@ -24,6 +24,8 @@ pub mod oha_csv;
 pub mod oha_json;
 pub mod oha_text;
 pub mod psrecord;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod wrk;
 

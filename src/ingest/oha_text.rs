@@ -642,17 +642,9 @@ pub(crate) fn add_count(map: &mut BTreeMap<String, u64>, key: &str, count: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
+    use crate::ingest::test_support::shared_dir;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oha");
-
-    /// `shared/` beside the repository (CI) or at /work/shared (developer worktrees).
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
-    }
 
     fn parse_file(path: &Path) -> Result<FileIngest, IngestError> {
         let bytes = std::fs::read(path).unwrap();

@@ -516,6 +516,7 @@ impl<'r> RawLines<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use std::io::BufReader;
     use std::path::PathBuf;
 
@@ -523,14 +524,6 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(FIXTURES).join(name)
-    }
-
-    /// `../shared` beside the repository (CI), else the workstation copy.
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
     }
 
     fn shared_file(relative: &str) -> Option<PathBuf> {
