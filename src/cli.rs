@@ -41,6 +41,10 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    group = clap::ArgGroup::new("source").required(true).args(["inputs", "rps"]),
+    allow_negative_numbers = true
+)]
 pub struct CapacityArgs {
     /// Result files or directories of runs to analyse (instead of --rps). A folder's
     /// benchreport.toml is read unless --config says otherwise.

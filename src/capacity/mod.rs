@@ -513,11 +513,10 @@ fn chosen_rps(t: &Throughput, basis: RpsBasis, notes: &mut Vec<String>) -> (Opti
             ),
             _ => {
                 let (r, text) = whole_run();
-                notes.push(format!(
-                    "no per-second series, so no steady-state detection was possible: \
-                     projections use the {text}"
-                ));
-                (r, format!("{text}; no steady-state detection was possible"))
+                (
+                    r,
+                    format!("{text}; no per-second series, so no steady-state detection was possible"),
+                )
             }
         },
         RpsBasis::Peak => match (t.peak_rps, t.peak_at_s) {
@@ -746,7 +745,7 @@ mod tests {
     #[test]
     fn cost_per_million_requests() {
         // recipeyak async Python: 495.303 req/s on one $28/month server. A 30-day month holds
-        // 495.303 × 2,592,000 = 1,283,825,376 requests, so $28 / 1,283.825376 = $0.021810 per million.
+        // 495.303 × 2,592,000 = 1,283,825,376 requests, so $28 / 1,283.825376 = $0.0218098 per million.
         let s = Settings {
             price_per_instance_month: Some(28.0),
             target_rps: Some(2000.0),
@@ -755,7 +754,7 @@ mod tests {
         let c = CapacityEstimate::new(495.303, "x".into(), &s).cost.unwrap();
         assert_eq!(c.monthly_cost, 28.0);
         assert_eq!(c.currency, "USD");
-        assert!((c.cost_per_million_requests - 0.021_810).abs() < 1e-6);
+        assert!((c.cost_per_million_requests - 0.021_809_8).abs() < 1e-7);
         // 6 instances (2000 / 346.71 = 5.77) × $28 = $168 for 2000 × 2,592,000 = 5,184 million.
         assert_eq!(c.monthly_cost_at_target, Some(168.0));
         assert!((c.cost_per_million_at_target.unwrap() - 168.0 / 5184.0).abs() < 1e-12);

@@ -30,7 +30,15 @@ fn significant(v: f64, digits: i32) -> String {
 
 /// Money: two decimals from 1 up, else four significant digits (`0.02181`).
 pub fn money(v: f64, currency: &str) -> String {
-    if v.abs() >= 1.0 {
+    if v.abs() >= 1000.0 {
+        let cents = (v.abs() * 100.0).round() as u64;
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!(
+            "{sign}{}.{:02} {currency}",
+            count(Some(cents / 100)),
+            cents % 100
+        )
+    } else if v.abs() >= 1.0 {
         format!("{v:.2} {currency}")
     } else {
         format!("{} {currency}", significant(v, 4))
@@ -137,7 +145,7 @@ fn run_text(r: &CapacityReport) -> String {
         r.run,
         r.label
             .as_deref()
-            .map_or(String::new(), |l| format!(" ({l})"))
+            .map_or(String::new(), |l| format!(": {l}"))
     );
     if let Some(t) = &r.throughput {
         let mut parts = Vec::new();
@@ -166,8 +174,7 @@ fn run_text(r: &CapacityReport) -> String {
     }
     if let Some(e) = &r.estimate {
         out.push_str(&format!(
-            "  projection ({}): {} a day, {} a month, {} a year\n",
-            r.basis,
+            "  projection: {} a day, {} a month, {} a year\n",
             quantity(e.per_day),
             quantity(e.per_month),
             quantity(e.per_year)
@@ -289,6 +296,8 @@ mod tests {
         assert_eq!(quantity(346.71), "347");
         assert_eq!(quantity(0.0), "0");
         assert_eq!(money(28.0, "USD"), "28.00 USD");
+        assert_eq!(money(1372.0, "USD"), "1,372.00 USD");
+        assert_eq!(money(1234567.891, "EUR"), "1,234,567.89 EUR");
         assert_eq!(money(0.021_810_3, "USD"), "0.02181 USD");
     }
 }
