@@ -207,8 +207,8 @@ fn run_text(r: &CapacityReport) -> String {
             LittleVerdict::Inconsistent => "INCONSISTENT",
         };
         out.push_str(&format!(
-            "  Little's law: {verdict}: {} ({} clients, {})\n",
-            l.explanation, l.concurrency, l.concurrency_source
+            "  Little's law: {verdict}: {} (concurrency {})\n",
+            l.explanation, l.concurrency_source
         ));
     }
     if let Some(s) = &r.saturation {
