@@ -234,9 +234,11 @@ fn capacity(args: &CapacityArgs) -> Result<u8, Error> {
         instances: args.instances,
         currency: args.currency.clone(),
     };
-    overrides
-        .validate()
-        .map_err(|e| Error::Usage(format!("--{}", e.replacen('_', "-", 3))))?;
+    overrides.validate().map_err(|e| {
+        // Settings name keys as in benchreport.toml (target_rps); say the option (--target-rps).
+        let (key, rest) = e.split_once(':').unwrap_or((&e, ""));
+        Error::Usage(format!("--{}:{rest}", key.replace('_', "-")))
+    })?;
     match args.rps {
         Some(rps) => capacity_of_rps(rps, &overrides, args.json),
         None => capacity_of_runs(args, &overrides),

@@ -450,3 +450,92 @@ fn sample_data_project_files_are_valid() {
         benchreport::config::Config::parse(&text, &path).unwrap();
     }
 }
+
+/// Real runs of one server at ten concurrencies (tests/fixtures/capacity, made by its make.sh).
+#[test]
+fn usl_fit_on_a_real_concurrency_series() {
+    let dir = fixture("capacity");
+    let v = capacity_of_dir(&dir, &[]);
+    let scaling = &v["systems"][0]["scaling"];
+    // The points are each run's concurrency (benchreport.toml) and oha's requestsPerSec.
+    let mut points = Vec::new();
+    for (name, n) in [
+        ("c01", 1.0),
+        ("c02", 2.0),
+        ("c04", 4.0),
+        ("c08", 8.0),
+        ("c12", 12.0),
+        ("c16", 16.0),
+        ("c24", 24.0),
+        ("c32", 32.0),
+        ("c48", 48.0),
+        ("c64", 64.0),
+    ] {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(name).join("oha.json")).unwrap(),
+        )
+        .unwrap();
+        let rps = json["summary"]["requestsPerSec"].as_f64().unwrap();
+        let avg_s = json["summary"]["average"].as_f64().unwrap();
+        points.push((n, rps));
+        // Little's law per run, from oha's own figures.
+        let run = run_report(&v, name);
+        assert_close(
+            f64_at(run, "/littles_law/implied_concurrency"),
+            rps * avg_s,
+            name,
+        );
+    }
+    let got: Vec<(f64, f64)> = scaling["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["concurrency"].as_f64().unwrap(),
+                p["throughput"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), points.len());
+    for (g, p) in got.iter().zip(&points) {
+        assert_eq!(g.0, p.0);
+        assert_close(g.1, p.1, "throughput");
+    }
+    let fit = &scaling["fit"];
+    let (l, s, k) = (
+        f64_at(fit, "/lambda"),
+        f64_at(fit, "/sigma"),
+        f64_at(fit, "/kappa"),
+    );
+    assert!(s >= 0.0 && k >= 0.0 && l > 0.0);
+    // The law written out here, independently of the code under test.
+    let sse = |l: f64, s: f64, k: f64| -> f64 {
+        points
+            .iter()
+            .map(|&(n, x)| (x - l * n / (1.0 + s * (n - 1.0) + k * n * (n - 1.0))).powi(2))
+            .sum()
+    };
+    let best = sse(l, s, k);
+    let mean = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+    let sst: f64 = points.iter().map(|p| (p.1 - mean).powi(2)).sum();
+    assert_near(f64_at(fit, "/r_squared"), 1.0 - best / sst, 1e-9, "R^2");
+    // A least-squares optimum: no allowed nearby parameters fit better.
+    for (dl, ds, dk) in [
+        (1.01, 1.0, 0.0),
+        (0.99, 1.0, 0.0),
+        (1.0, 1.01, 0.0),
+        (1.0, 0.99, 0.0),
+        (1.0, 1.0, 1e-6),
+        (1.0, 1.0, 1e-5),
+    ] {
+        let other = sse(l * dl, s * ds, k + dk);
+        assert!(
+            other >= best * (1.0 - 1e-9),
+            "({dl}, {ds}, {dk}) fits better"
+        );
+    }
+    // The rule: 10 distinct concurrencies; a prediction exactly when R² >= 0.9.
+    let r2 = f64_at(fit, "/r_squared");
+    assert_eq!(scaling["prediction"].is_null(), r2 < 0.9, "{scaling}");
+}

@@ -486,6 +486,11 @@ pub fn run_report(
     }
     report.littles_law = little_for_run(load, &throughput, settings.concurrency);
     report.saturation = load.series.as_ref().and_then(knee::saturation);
+    if settings.window.is_some() && load.series.is_none() {
+        report
+            .notes
+            .push("the given window was not applied: the run has no per-second series".into());
+    }
     add_caveats(load, &throughput, &mut report.notes);
     report.throughput = Some(throughput);
     Ok(report)

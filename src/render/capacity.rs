@@ -255,7 +255,7 @@ fn usl_text(u: &UslReport, indent: &str) -> String {
     let mut out = String::new();
     if let Some(f) = &u.fit {
         out.push_str(&format!(
-            "{indent}USL fit over {} points: lambda {}, sigma {:.4}, kappa {:.6}, R^2 {}\n",
+            "{indent}USL fit over {} points: lambda {}, sigma {:.4}, kappa {:.3e}, R^2 {}\n",
             f.points,
             quantity(f.lambda),
             f.sigma,
@@ -275,7 +275,13 @@ fn usl_text(u: &UslReport, indent: &str) -> String {
                     ""
                 }
             )),
-            _ => out.push_str(&format!("{indent}{}\n", p.explanation)),
+            _ => {
+                out.push_str(&format!("{indent}{}", p.explanation));
+                if let Some(c) = p.ceiling_throughput {
+                    out.push_str(&format!(" ({} req/s)", quantity(c)));
+                }
+                out.push('\n');
+            }
         }
     }
     if let Some(why) = &u.refused {
