@@ -455,7 +455,8 @@ fn sample_data_project_files_are_valid() {
 #[test]
 fn usl_fit_on_a_real_concurrency_series() {
     let dir = fixture("capacity");
-    let v = capacity_of_dir(&dir, &[]);
+    let config = dir.join("_project.toml");
+    let v = capacity_of_dir(&dir, &["--config", config.to_str().unwrap(), "-q"]);
     let scaling = &v["systems"][0]["scaling"];
     // The points are each run's concurrency (benchreport.toml) and oha's requestsPerSec.
     let mut points = Vec::new();

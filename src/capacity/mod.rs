@@ -41,6 +41,8 @@ pub const DEFAULT_CURRENCY: &str = "USD";
 /// Little's law: clients busy `X·W/N` in this range is consistent.
 pub const LITTLE_LOW: f64 = 0.8;
 pub const LITTLE_HIGH: f64 = 1.1;
+/// A window whose throughput drifts by more than this (see `Throughput::drift`) gets a note.
+pub const DRIFT_NOTE: f64 = 0.10;
 
 /// Which throughput projections are based on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -583,6 +585,14 @@ fn add_caveats(load: &LoadSummary, t: &Throughput, notes: &mut Vec<String>) {
             notes.push(format!(
                 "the steady window has only {} interval(s): the sustained figure is fragile",
                 w.intervals
+            ));
+        }
+        if let Some(d) = t.drift.filter(|d| d.abs() > DRIFT_NOTE) {
+            notes.push(format!(
+                "throughput {} {:.0}% from the first third of the window to the last: the load \
+                 may not have reached a steady state",
+                if d > 0.0 { "rose" } else { "fell" },
+                d.abs() * 100.0
             ));
         }
         if let (Some(lo), Some(hi)) = (w.threads_min, w.threads_max) {
