@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::capacity::steady::WindowSpec;
+use crate::capacity::{self, RpsBasis, Settings};
+use crate::config;
 use crate::error::Error;
 use crate::render;
 use crate::runs;
@@ -29,6 +32,76 @@ pub enum Command {
     /// Build a static comparison site: an index across runs, a page per run, charts (SVG),
     /// summary.json and report.md. Works offline and from file://.
     Build(BuildArgs),
+    /// Capacity and cost: requests per minute, hour, day, month and year, per person, instances
+    /// needed for a target demand, cost per million requests; from a given RPS (--rps) or from
+    /// runs (steady-state window, peak versus sustained throughput, Little's law, saturation).
+    Capacity(CapacityArgs),
+    /// Write a commented example project file (benchreport.toml) into a folder.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    group = clap::ArgGroup::new("source").required(true).args(["inputs", "rps"]),
+    allow_negative_numbers = true
+)]
+pub struct CapacityArgs {
+    /// Result files or directories of runs to analyse (instead of --rps). A folder's
+    /// benchreport.toml is read unless --config says otherwise.
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present = "rps",
+        conflicts_with = "rps"
+    )]
+    pub inputs: Vec<PathBuf>,
+    /// Throughput to project, in requests per second (quick arithmetic without inputs).
+    #[arg(long, value_name = "N")]
+    pub rps: Option<f64>,
+    /// People served, for per-capita figures.
+    #[arg(long, value_name = "P")]
+    pub population: Option<f64>,
+    /// Demand to plan for, in requests per second.
+    #[arg(long, value_name = "T")]
+    pub target_rps: Option<f64>,
+    /// Fraction of measured capacity each instance is planned to carry [default: 0.70].
+    #[arg(long, value_name = "H")]
+    pub headroom: Option<f64>,
+    /// Price of one instance per month.
+    #[arg(long, value_name = "C")]
+    pub price_per_instance_month: Option<f64>,
+    /// Instances in the tested setup [default: 1].
+    #[arg(long, value_name = "K")]
+    pub instances: Option<u32>,
+    /// Currency of the price [default: USD].
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Throughput to project from runs: sustained (steady window, default), mean (whole run) or
+    /// peak (busiest second).
+    #[arg(long, value_name = "BASIS", conflicts_with = "rps")]
+    pub basis: Option<RpsBasis>,
+    /// Steady window in seconds from the start of each run (e.g. 10..55, 10.., ..55) instead of
+    /// detecting it.
+    #[arg(long, value_name = "START..END", conflicts_with = "rps")]
+    pub window: Option<WindowSpec>,
+    /// Clients the load test used (oha/wrk -c), for Little's law.
+    #[arg(long, value_name = "N", conflicts_with = "rps")]
+    pub concurrency: Option<u32>,
+    /// Project file to use instead of INPUT/benchreport.toml.
+    #[arg(long, value_name = "PATH", conflicts_with = "rps")]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print no notes or warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder to write benchreport.toml into; runs found there are listed in it.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +147,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Summary(args) => summary(&args),
         Command::Build(args) => build(&args),
+        Command::Capacity(args) => capacity(&args),
+        Command::Init(args) => init(&args),
     }
 }
 
@@ -144,6 +219,124 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
             target.join("index.html").display()
         );
     }
+    Ok(0)
+}
+
+fn capacity(args: &CapacityArgs) -> Result<u8, Error> {
+    let overrides = Settings {
+        basis: args.basis,
+        window: args.window,
+        concurrency: args.concurrency,
+        population: args.population,
+        target_rps: args.target_rps,
+        headroom: args.headroom,
+        price_per_instance_month: args.price_per_instance_month,
+        instances: args.instances,
+        currency: args.currency.clone(),
+    };
+    overrides.validate().map_err(|e| {
+        // Settings name keys as in benchreport.toml (target_rps); say the option (--target-rps).
+        let (key, rest) = e.split_once(':').unwrap_or((&e, ""));
+        Error::Usage(format!("--{}:{rest}", key.replace('_', "-")))
+    })?;
+    match args.rps {
+        Some(rps) => capacity_of_rps(rps, &overrides, args.json),
+        None => capacity_of_runs(args, &overrides),
+    }
+}
+
+/// `capacity --rps N`: arithmetic on a given throughput.
+fn capacity_of_rps(rps: f64, settings: &Settings, json: bool) -> Result<u8, Error> {
+    if !(rps.is_finite() && rps > 0.0) {
+        return Err(Error::Usage(format!(
+            "--rps: expected requests per second greater than 0, found {rps}"
+        )));
+    }
+    if settings.headroom.is_some() && settings.target_rps.is_none() {
+        return Err(Error::Usage(
+            "--headroom applies to a target demand: give --target-rps too".into(),
+        ));
+    }
+    let estimate =
+        capacity::CapacityEstimate::new(rps, "given on the command line".into(), settings);
+    let text = if json {
+        to_json(&estimate)
+    } else {
+        render::capacity::estimate_text(&estimate)
+    };
+    write_stdout(&text)?;
+    Ok(0)
+}
+
+/// `capacity INPUT...`: every run's capacity figures, with the project file's settings.
+fn capacity_of_runs(args: &CapacityArgs, overrides: &Settings) -> Result<u8, Error> {
+    let summary = load_summary(&args.inputs, args.quiet)?;
+    let root = args
+        .inputs
+        .iter()
+        .find(|p| p.is_dir())
+        .or(args.inputs.first())
+        .cloned()
+        .unwrap_or_default();
+    let config = config::load_config(&root, args.config.as_deref())?;
+    if let Some(c) = &config {
+        let names: Vec<&str> = summary.runs.iter().map(|r| r.name.as_str()).collect();
+        c.check_run_names(&names)?;
+    }
+    let analysis = capacity::analyze(&summary, config.as_ref(), overrides).map_err(Error::Usage)?;
+    let text = if args.json {
+        to_json(&analysis)
+    } else {
+        render::capacity::analysis_text(&analysis)
+    };
+    write_stdout(&text)?;
+    Ok(0)
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `init [DIR]`: writes a commented example benchreport.toml; never overwrites one.
+fn init(args: &InitArgs) -> Result<u8, Error> {
+    if !args.dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder (benchreport init DIR writes DIR/{})",
+            args.dir.display(),
+            config::FILE_NAME
+        )));
+    }
+    let path = args.dir.join(config::FILE_NAME);
+    let names: Vec<String> = runs::discover(std::slice::from_ref(&args.dir))
+        .map(|d| d.runs.into_iter().map(|r| r.name).collect())
+        .unwrap_or_default();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Usage(format!(
+                "{}: already exists; benchreport init does not overwrite it",
+                path.display()
+            )))
+        }
+        Err(e) => {
+            return Err(Error::Output {
+                context: format!("creating {}", path.display()),
+                source: e,
+            })
+        }
+    };
+    file.write_all(config::example(&names).as_bytes())
+        .map_err(|e| Error::Output {
+            context: format!("writing {}", path.display()),
+            source: e,
+        })?;
+    eprintln!("wrote {}", path.display());
     Ok(0)
 }
 

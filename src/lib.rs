@@ -3,7 +3,9 @@
 //! Data flows one way: input files ([`ingest`]) -> runs ([`runs`], [`model`]) -> summaries
 //! ([`stats`]) -> rendered outputs ([`render`]). `main.rs` only parses arguments and calls [`cli`].
 
+pub mod capacity;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;

@@ -1,6 +1,7 @@
 //! Rendering computed summaries. Renderers take summaries and return text; they never parse
 //! inputs or compute statistics, and they never touch the file system.
 
+pub mod capacity;
 pub mod charts;
 pub mod format;
 pub mod html;
