@@ -117,6 +117,10 @@ pub struct BuildArgs {
     /// Write one self-contained HTML file (every chart inlined) instead of a folder.
     #[arg(long)]
     pub single_file: bool,
+    /// The project file (prices, population, target demand, run labels); default:
+    /// `benchreport.toml` in the first input folder.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Write into an existing folder that benchreport did not create: files with the names
     /// benchreport writes are replaced, every other file is kept.
     #[arg(long)]
@@ -189,11 +193,17 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
 
 fn build(args: &BuildArgs) -> Result<u8, Error> {
     let summary = load_summary(&args.inputs, args.quiet)?;
+    let capacity = analyze_capacity(
+        &summary,
+        &args.inputs,
+        args.config.as_deref(),
+        &Settings::default(),
+    )?;
     let options = render::site::BuildOptions {
         title: args.title.clone(),
         single_file: args.single_file,
     };
-    let site = render::site::build_site(&summary, &options)?;
+    let site = render::site::build_site(&summary, Some(&capacity), &options)?;
     if args.single_file {
         let target = args
             .output
@@ -271,19 +281,7 @@ fn capacity_of_rps(rps: f64, settings: &Settings, json: bool) -> Result<u8, Erro
 /// `capacity INPUT...`: every run's capacity figures, with the project file's settings.
 fn capacity_of_runs(args: &CapacityArgs, overrides: &Settings) -> Result<u8, Error> {
     let summary = load_summary(&args.inputs, args.quiet)?;
-    let root = args
-        .inputs
-        .iter()
-        .find(|p| p.is_dir())
-        .or(args.inputs.first())
-        .cloned()
-        .unwrap_or_default();
-    let config = config::load_config(&root, args.config.as_deref())?;
-    if let Some(c) = &config {
-        let names: Vec<&str> = summary.runs.iter().map(|r| r.name.as_str()).collect();
-        c.check_run_names(&names)?;
-    }
-    let analysis = capacity::analyze(&summary, config.as_ref(), overrides).map_err(Error::Usage)?;
+    let analysis = analyze_capacity(&summary, &args.inputs, args.config.as_deref(), overrides)?;
     let text = if args.json {
         to_json(&analysis)
     } else {
@@ -291,6 +289,28 @@ fn capacity_of_runs(args: &CapacityArgs, overrides: &Settings) -> Result<u8, Err
     };
     write_stdout(&text)?;
     Ok(0)
+}
+
+/// Capacity figures of every run, with the project file: `--config`, else `benchreport.toml` in
+/// the first input folder.
+pub fn analyze_capacity(
+    summary: &stats::Summary,
+    inputs: &[PathBuf],
+    explicit_config: Option<&std::path::Path>,
+    overrides: &Settings,
+) -> Result<capacity::CapacityAnalysis, Error> {
+    let root = inputs
+        .iter()
+        .find(|p| p.is_dir())
+        .or(inputs.first())
+        .cloned()
+        .unwrap_or_default();
+    let config = config::load_config(&root, explicit_config)?;
+    if let Some(c) = &config {
+        let names: Vec<&str> = summary.runs.iter().map(|r| r.name.as_str()).collect();
+        c.check_run_names(&names)?;
+    }
+    capacity::analyze(summary, config.as_ref(), overrides).map_err(Error::Usage)
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {

@@ -207,3 +207,45 @@ fn hostile_labels_and_messages_are_never_live() {
         }
     }
 }
+
+/// CPU core-seconds of a psrecord log, computed here: each row's CPU % covers the time since the
+/// previous row.
+fn cpu_seconds(log: &str) -> f64 {
+    let rows: Vec<(f64, f64)> = log
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<f64> = l.split_whitespace().map(|x| x.parse().unwrap()).collect();
+            (f[0], f[1])
+        })
+        .collect();
+    rows.windows(2)
+        .map(|w| w[1].1 / 100.0 * (w[1].0 - w[0].0))
+        .sum()
+}
+
+#[test]
+fn capacity_and_cost_of_the_recipeyak_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let dir = repo().join("sample-data/recipeyak");
+    build(&[&dir], &out).success();
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("Capacity and cost"));
+    // The post: the HTTP server costs $28 a month; oha printed each run's requests/sec.
+    for (run, rps, requests) in [
+        ("sync-python", 58.3474, 3501.0),
+        ("async-python", 495.3030, 29720.0),
+        ("async-rust", 267.0533, 16024.0),
+    ] {
+        let per_million = 28.0 / (rps * 30.0 * 86_400.0) * 1e6;
+        let shown = format!("${per_million:.2}");
+        assert!(index.contains(&shown), "{run}: {shown}");
+        let log = std::fs::read_to_string(dir.join(run).join("psrecord.log")).unwrap();
+        let per_cpu_second = format!("{:.2}", requests / cpu_seconds(&log));
+        assert!(
+            index.contains(&per_cpu_second),
+            "{run}: {per_cpu_second} requests/CPU-s"
+        );
+    }
+}

@@ -47,6 +47,49 @@ pub fn count(value: Option<u64>) -> String {
     out
 }
 
+/// A large count in words: `25.9 M`, `9.46 B`; exact below ten thousand.
+pub fn big(value: Option<f64>) -> String {
+    let Some(v) = value.filter(|v| v.is_finite()) else {
+        return "-".to_string();
+    };
+    let scaled = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")]
+        .iter()
+        .find(|(unit, _)| v.abs() >= 1e4_f64.max(*unit))
+        .map(|&(unit, suffix)| (v / unit, suffix));
+    match scaled {
+        Some((x, suffix)) => format!("{} {suffix}", three_significant(x)),
+        None if v.fract() == 0.0 => count(Some(v as u64)),
+        None => three_significant(v),
+    }
+}
+
+fn three_significant(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Money with its currency: `$0.61` for USD, `0.61 EUR` otherwise; small amounts keep four
+/// decimals so a cost per million requests never shows as zero.
+pub fn money(value: Option<f64>, currency: &str) -> String {
+    let Some(v) = value.filter(|v| v.is_finite()) else {
+        return "-".to_string();
+    };
+    let amount = if v.abs() < 0.01 && v != 0.0 {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.2}")
+    };
+    match currency {
+        "USD" => format!("${amount}"),
+        other => format!("{amount} {other}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +108,12 @@ mod tests {
         assert_eq!(count(Some(29720)), "29,720");
         assert_eq!(count(Some(100)), "100");
         assert_eq!(count(Some(1_000_000)), "1,000,000");
+        assert_eq!(big(Some(25_920_000.0)), "25.9 M");
+        assert_eq!(big(Some(9_460_800_000.0)), "9.46 B");
+        assert_eq!(big(Some(29.1003)), "29.1");
+        assert_eq!(big(Some(1_800.0)), "1,800");
+        assert_eq!(big(Some(432_000.0)), "432 k");
+        assert_eq!(money(Some(0.6123), "USD"), "$0.61");
+        assert_eq!(money(Some(0.00123), "EUR"), "0.0012 EUR");
     }
 }

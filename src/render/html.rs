@@ -50,6 +50,15 @@ impl Cell {
         }
     }
 
+    /// A short word or phrase that should not wrap (a kind, a format, a tool).
+    pub fn label(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            class: "label",
+            ..Cell::default()
+        }
+    }
+
     pub fn num(text: impl Into<String>, value: Option<f64>) -> Self {
         Cell {
             text: text.into(),
@@ -111,6 +120,10 @@ pub struct IndexBody {
     /// (path, reason)
     pub skipped: Vec<(String, String)>,
     pub warnings: Vec<String>,
+    /// Capacity and cost across runs (empty without load figures).
+    pub capacity: Table,
+    /// The assumptions behind the capacity figures.
+    pub capacity_notes: Vec<String>,
 }
 
 /// The content of one run's page.
@@ -126,6 +139,8 @@ pub struct RunBody {
     pub errors: Table,
     pub sources: Table,
     pub warnings: Vec<String>,
+    pub capacity: Table,
+    pub capacity_notes: Vec<String>,
 }
 
 #[derive(Template)]

@@ -2,6 +2,7 @@
 //! inputs or compute statistics, and they never touch the file system.
 
 pub mod capacity;
+pub mod capacity_view;
 pub mod charts;
 pub mod format;
 pub mod html;

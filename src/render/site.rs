@@ -4,12 +4,14 @@
 use askama::Template;
 use sha2::{Digest, Sha256};
 
+use super::capacity_view;
 use super::charts::{self, Bar, BarChart, HistogramBar, PercentileCurve, Size, TimeSeries};
 use super::format;
 use super::html::{
     Cell, Figure, IndexBody, IndexPage, Page, RunBody, RunFragment, RunPage, SinglePage, Table,
 };
 use super::table::{best_rows, run_columns, Better, Column};
+use crate::capacity::CapacityAnalysis;
 use crate::error::Error;
 use crate::output::Site;
 use crate::stats::load::LoadSummary;
@@ -64,7 +66,11 @@ impl Charts<'_> {
 }
 
 /// Renders the whole site: a folder of pages, or with `single_file` one page holding everything.
-pub fn build_site(summary: &Summary, options: &BuildOptions) -> Result<Site, Error> {
+pub fn build_site(
+    summary: &Summary,
+    capacity: Option<&CapacityAnalysis>,
+    options: &BuildOptions,
+) -> Result<Site, Error> {
     let mut site = Site::default();
     let slugs = unique_slugs(&summary.runs);
     let run_link = |slug: &str| {
@@ -78,11 +84,20 @@ pub fn build_site(summary: &Summary, options: &BuildOptions) -> Result<Site, Err
         site: &mut site,
         inline: options.single_file,
     };
-    let index = index_body(summary, &slugs, &run_link, options, &mut charts)?;
+    let mut index = index_body(summary, &slugs, &run_link, options, &mut charts)?;
+    if let Some(analysis) = capacity {
+        index.capacity = capacity_view::index_table(analysis);
+        index.capacity_notes = capacity_view::assumptions(analysis);
+    }
     let mut runs = Vec::new();
     for (run, slug) in summary.runs.iter().zip(&slugs) {
         let root = if options.single_file { "" } else { "../" };
-        runs.push(run_body(run, slug, root, &mut charts)?);
+        let mut body = run_body(run, slug, root, &mut charts)?;
+        let report = capacity.and_then(|a| a.runs.iter().find(|r| r.run == run.name));
+        if let Some(report) = report {
+            (body.capacity, body.capacity_notes) = capacity_view::run_table(report);
+        }
+        runs.push(body);
     }
     let title = index.title.clone();
     if options.single_file {
@@ -120,6 +135,12 @@ pub fn build_site(summary: &Summary, options: &BuildOptions) -> Result<Site, Err
     }
     site.add("summary.json", super::json::summary_json(summary));
     site.add("report.md", super::markdown::report(summary));
+    if let Some(analysis) = capacity {
+        let mut json = serde_json::to_string_pretty(analysis)
+            .map_err(|e| Error::Usage(format!("internal error writing capacity.json: {e}")))?;
+        json.push('\n');
+        site.add("capacity.json", json);
+    }
     Ok(site)
 }
 
@@ -308,6 +329,8 @@ fn index_body(
         charts: figures,
         origins,
         provenance: provenance_table(summary.runs.iter()),
+        capacity: Table::default(),
+        capacity_notes: Vec::new(),
         skipped: summary
             .skipped
             .iter()
@@ -438,11 +461,11 @@ fn provenance_table<'a>(runs: impl Iterator<Item = &'a RunSummary>) -> Table {
             table.rows.push(vec![
                 Cell::text(run.name.clone()),
                 Cell::text(s.path.display().to_string()),
-                Cell::text(s.format),
-                Cell::text(tool),
+                Cell::label(s.format),
+                Cell::label(tool),
                 Cell::num(format::count(Some(s.bytes)), Some(s.bytes as f64)),
                 Cell::text(s.sha256.clone().unwrap_or_default()),
-                Cell::text(s.role.clone()),
+                Cell::label(s.role.clone()),
             ]);
         }
     }
@@ -474,6 +497,8 @@ fn run_body(
         errors: count_table("Errors", "error", run.load.as_ref().map(|l| &l.errors)),
         sources: provenance_table(std::iter::once(run)),
         warnings: run.warnings.iter().map(|w| w.to_string()).collect(),
+        capacity: Table::default(),
+        capacity_notes: Vec::new(),
     })
 }
 
@@ -827,7 +852,7 @@ fn labels_table(run: &RunSummary) -> Table {
         let m = &label.latency_ms;
         table.rows.push(vec![
             Cell::text(label.label.clone()),
-            Cell::text(kind),
+            Cell::label(kind),
             Cell::num(
                 format::count(Some(label.requests)),
                 Some(label.requests as f64),
