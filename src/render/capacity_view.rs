@@ -192,6 +192,18 @@ pub fn run_table(r: &CapacityReport) -> (Table, Vec<String>) {
             x.rps_per_gib_peak_memory,
         );
     }
+    if let Some(k) = r.saturation.as_ref().and_then(|s| s.knee.as_ref()) {
+        row(
+            "knee (throughput stops growing)",
+            format!(
+                "{} threads: {} req/s, {} ms mean",
+                k.concurrency,
+                format::rate(Some(k.rps)),
+                format::ms(Some(k.latency_mean_ms))
+            ),
+            Some(k.concurrency as f64),
+        );
+    }
     if let Some(l) = &r.littles_law {
         let verdict = match l.verdict {
             LittleVerdict::Consistent => "consistent",
@@ -211,5 +223,44 @@ pub fn run_table(r: &CapacityReport) -> (Table, Vec<String>) {
         .collect();
     notes.extend(r.littles_law.iter().map(|l| l.explanation.clone()));
     notes.extend(r.notes.iter().cloned());
+    if let Some(sat) = &r.saturation {
+        notes.push(sat.explanation.clone());
+        notes.push(usl_text(&sat.usl));
+    }
     (table, notes)
+}
+
+/// One line per system saying how it scales: the fitted law and its prediction, or why none.
+pub fn scaling_notes(analysis: &CapacityAnalysis) -> Vec<String> {
+    analysis
+        .systems
+        .iter()
+        .filter_map(|sys| {
+            let usl = sys.scaling.as_ref()?;
+            let name = sys.label.clone().unwrap_or_else(|| sys.name.clone());
+            Some(format!("{name}: {}", usl_text(usl)))
+        })
+        .collect()
+}
+
+/// The Universal Scalability Law fit in words.
+pub fn usl_text(usl: &crate::capacity::usl::UslReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = &usl.fit {
+        parts.push(format!(
+            "USL fit over {} points: λ = {:.3}, σ = {:.4}, κ = {:.5}, R² = {}",
+            f.points,
+            f.lambda,
+            f.sigma,
+            f.kappa,
+            f.r_squared.map_or("-".to_string(), |r| format!("{r:.3}"))
+        ));
+    }
+    if let Some(p) = &usl.prediction {
+        parts.push(p.explanation.clone());
+    }
+    if let Some(why) = &usl.refused {
+        parts.push(format!("no prediction: {why}"));
+    }
+    parts.join("; ")
 }

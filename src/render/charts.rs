@@ -336,6 +336,47 @@ pub fn time_chart(
     window: Option<Window>,
     size: Size,
 ) -> Result<String, ChartError> {
+    lines_chart(
+        title,
+        y_title,
+        series,
+        window,
+        size,
+        "Time chart",
+        time_axis,
+    )
+}
+
+/// Several series against a linear x axis other than time (e.g. throughput against concurrency),
+/// sharing one y axis. `x_title` names the axis with its unit.
+pub fn xy_chart(
+    title: &str,
+    x_title: &str,
+    y_title: &str,
+    series: &[TimeSeries],
+    size: Size,
+) -> Result<String, ChartError> {
+    let x_title = clean_text(x_title);
+    let x_axis = |xs: &[f64], target: TickTarget| {
+        let (lo, hi) = min_max(xs)?;
+        Some((
+            linear_axis(lo, hi, target.count, Padding::Nice),
+            x_title.clone(),
+        ))
+    };
+    lines_chart(title, y_title, series, None, size, "Line chart", x_axis)
+}
+
+/// The common body of [`time_chart`] and [`xy_chart`]: `x_axis` builds the x axis and its title.
+fn lines_chart(
+    title: &str,
+    y_title: &str,
+    series: &[TimeSeries],
+    window: Option<Window>,
+    size: Size,
+    kind: &str,
+    x_axis: impl Fn(&[f64], TickTarget) -> Option<(Axis, String)>,
+) -> Result<String, ChartError> {
     check_size(size)?;
     let title = clean_text(title);
     let units_agree = series.windows(2).all(|pair| pair[0].unit == pair[1].unit);
@@ -365,9 +406,9 @@ pub fn time_chart(
         .collect();
     let (Some(y), Some((x, x_title))) = (
         linear_value_axis(&ys, TickTarget::vertical(size)),
-        time_axis(&xs, TickTarget::horizontal(size)),
+        x_axis(&xs, TickTarget::horizontal(size)),
     ) else {
-        return no_data_chart(&title, "Time chart", size);
+        return no_data_chart(&title, kind, size);
     };
     let spec = LineChart {
         title: &title,
@@ -379,7 +420,7 @@ pub fn time_chart(
         window: window.map(clean_window),
         right: None,
     };
-    let description = spec.describe("Time chart");
+    let description = spec.describe(kind);
     render(size, &title, &description, |root| spec.draw(root, size))
 }
 
@@ -1866,6 +1907,27 @@ mod tests {
             end_s: 100.0,
             label: "load window",
         }
+    }
+
+    #[test]
+    fn xy_chart_names_its_x_axis() {
+        let series = [TimeSeries {
+            name: "throughput".into(),
+            unit: "req/s".into(),
+            points: vec![(1.0, 10.0), (2.0, 19.0), (4.0, 30.0)],
+        }];
+        let svg = xy_chart(
+            "Scaling",
+            "concurrency (clients)",
+            "req/s",
+            &series,
+            Size::default(),
+        )
+        .unwrap();
+        assert!(svg.contains("concurrency (clients)"));
+        assert!(svg.contains("Scaling"));
+        let empty = xy_chart("Scaling", "clients", "req/s", &[], Size::default()).unwrap();
+        assert!(empty.contains("no data"));
     }
 
     #[test]

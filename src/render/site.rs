@@ -88,6 +88,10 @@ pub fn build_site(
     if let Some(analysis) = capacity {
         index.capacity = capacity_view::index_table(analysis);
         index.capacity_notes = capacity_view::assumptions(analysis);
+        index
+            .capacity_notes
+            .extend(capacity_view::scaling_notes(analysis));
+        index.charts.extend(scaling_charts(analysis, &mut charts)?);
     }
     let mut runs = Vec::new();
     for (run, slug) in summary.runs.iter().zip(&slugs) {
@@ -96,6 +100,10 @@ pub fn build_site(
         let report = capacity.and_then(|a| a.runs.iter().find(|r| r.run == run.name));
         if let Some(report) = report {
             (body.capacity, body.capacity_notes) = capacity_view::run_table(report);
+            if let Some(sat) = &report.saturation {
+                body.charts
+                    .extend(saturation_charts(sat, slug, root, &mut charts)?);
+            }
         }
         runs.push(body);
     }
@@ -155,11 +163,16 @@ fn chart_error(e: charts::ChartError) -> Error {
 
 /// File-name-safe, unique names for runs: `recipeyak/sync-python` -> `recipeyak-sync-python`.
 fn unique_slugs(runs: &[RunSummary]) -> Vec<String> {
+    let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    unique_slugs_of_names(&names)
+}
+
+fn unique_slugs_of_names(names: &[&str]) -> Vec<String> {
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    runs.iter()
-        .map(|r| {
-            let mut slug: String = r
-                .name
+    names
+        .iter()
+        .map(|name| {
+            let mut slug: String = name
                 .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() {
@@ -707,6 +720,114 @@ fn series_charts(
         svg,
     ));
     Ok(figures)
+}
+
+/// Throughput against concurrency for each system measured at several concurrencies, with the
+/// fitted Universal Scalability Law curve when there is a fit.
+fn scaling_charts(analysis: &CapacityAnalysis, charts: &mut Charts) -> Result<Vec<Figure>, Error> {
+    let mut figures = Vec::new();
+    for sys in &analysis.systems {
+        let Some(usl) = &sys.scaling else { continue };
+        if usl.points.len() < 2 {
+            continue;
+        }
+        let mut points: Vec<(f64, f64)> = usl
+            .points
+            .iter()
+            .map(|p| (p.concurrency, p.throughput))
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut series = vec![TimeSeries {
+            name: "measured".into(),
+            unit: "req/s".into(),
+            points: points.clone(),
+        }];
+        if let Some(fit) = &usl.fit {
+            let top = points.last().map_or(1.0, |p| p.0) * 1.5;
+            let curve = (1..=60)
+                .map(|i| {
+                    let n = top * i as f64 / 60.0;
+                    let x =
+                        fit.lambda * n / (1.0 + fit.sigma * (n - 1.0) + fit.kappa * n * (n - 1.0));
+                    (n, x)
+                })
+                .collect();
+            series.push(TimeSeries {
+                name: "USL fit".into(),
+                unit: "req/s".into(),
+                points: curve,
+            });
+        }
+        let name = sys.label.clone().unwrap_or_else(|| sys.name.clone());
+        let title = format!("Scaling: {name}");
+        let svg = charts::xy_chart(
+            &title,
+            "concurrency (clients)",
+            "requests / s",
+            &series,
+            CHART,
+        )
+        .map_err(chart_error)?;
+        figures.push(charts.add(
+            "",
+            &format!("scaling-{}", unique_slug_of(&sys.name)),
+            &format!("{title}: throughput (req/s) against concurrency"),
+            svg,
+        ));
+    }
+    Ok(figures)
+}
+
+/// Throughput and mean latency at each thread count of a ramped run.
+fn saturation_charts(
+    sat: &crate::capacity::knee::Saturation,
+    slug: &str,
+    root: &str,
+    charts: &mut Charts,
+) -> Result<Vec<Figure>, Error> {
+    let rps = TimeSeries {
+        name: "throughput".into(),
+        unit: "req/s".into(),
+        points: sat
+            .levels
+            .iter()
+            .map(|l| (l.concurrency as f64, l.rps))
+            .collect(),
+    };
+    let latency = TimeSeries {
+        name: "mean latency".into(),
+        unit: "ms".into(),
+        points: sat
+            .levels
+            .iter()
+            .filter_map(|l| Some((l.concurrency as f64, l.latency_mean_ms?)))
+            .collect(),
+    };
+    let mut figures = Vec::new();
+    for (file, title, unit, s) in [
+        (
+            "saturation-rps",
+            "Throughput against threads",
+            "requests / s",
+            rps,
+        ),
+        (
+            "saturation-latency",
+            "Latency against threads",
+            "ms",
+            latency,
+        ),
+    ] {
+        let svg =
+            charts::xy_chart(title, "active threads", unit, &[s], CHART).map_err(chart_error)?;
+        figures.push(charts.add(root, &format!("{slug}-{file}"), title, svg));
+    }
+    Ok(figures)
+}
+
+fn unique_slug_of(name: &str) -> String {
+    let slugs = unique_slugs_of_names(&[name]);
+    slugs.into_iter().next().unwrap_or_else(|| "system".into())
 }
 
 /// Tall enough for every bar, never smaller than the other charts.
