@@ -4,6 +4,7 @@
 //! ([`stats`]) -> rendered outputs ([`render`]). `main.rs` only parses arguments and calls [`cli`].
 
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod ingest;
 pub mod model;

@@ -496,13 +496,19 @@ mod tests {
             if mw_same.p_value < 0.05 {
                 false_alarms += 1;
             }
-            assert!(close(mw_same.prob_candidate_slower, 0.5, 0.05), "{mw_same:?}");
+            assert!(
+                close(mw_same.prob_candidate_slower, 0.5, 0.05),
+                "{mw_same:?}"
+            );
             let mw_slower = mann_whitney(&base, &slower).unwrap();
             assert!(mw_slower.p_value < 1e-3, "{mw_slower:?}");
             assert!(mw_slower.z > 0.0 && mw_slower.prob_candidate_slower > 0.53);
             assert_eq!(mann_whitney(&base, &base).unwrap().p_value, 1.0);
         }
-        assert!(false_alarms <= 6, "{false_alarms} of 40 identical pairs called significant");
+        assert!(
+            false_alarms <= 6,
+            "{false_alarms} of 40 identical pairs called significant"
+        );
     }
 
     fn quick() -> BootstrapSettings {
