@@ -670,12 +670,18 @@ fn notes(base: &Pool, cand: &Pool, metrics: &[MetricRow], settings: &Settings) -
                 pool.views.len()
             ));
         }
-        if pool.hist.is_none() {
-            notes.push(format!(
-                "the {name} has no exact latency distribution (figures reported by the load tool, \
-                 or not every run has raw samples): latency significance cannot be computed"
-            ));
-        }
+    }
+    let without_distribution = match (base.hist.is_none(), cand.hist.is_none()) {
+        (true, true) => Some("neither side has"),
+        (true, false) => Some("the baseline has no"),
+        (false, true) => Some("the candidate has no"),
+        (false, false) => None,
+    };
+    if let Some(who) = without_distribution {
+        notes.push(format!(
+            "{who} exact latency distribution (figures reported by the load tool, or not every \
+             run has raw samples): latency significance cannot be computed"
+        ));
     }
     let untested: Vec<&str> = metrics
         .iter()

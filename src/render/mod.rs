@@ -2,6 +2,7 @@
 //! inputs or compute statistics, and they never touch the file system.
 
 pub mod charts;
+pub mod compare;
 pub mod format;
 pub mod html;
 pub mod json;
