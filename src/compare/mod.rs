@@ -29,7 +29,8 @@
 //!   [`MIN_SECONDS`] full seconds): bootstrap confidence interval of the change of the mean
 //!   requests per second, expressed around the observed RPS change;
 //! - success and error rates with request counts on both sides: two-proportion z-test;
-//! - any metric when both sides have at least two runs: Welch's t-test over the runs' values.
+//! - any metric when both sides have at least [`MIN_RUNS_FOR_T_TEST`] runs: Welch's t-test over
+//!   the runs' values.
 //!
 //! With summaries only (no raw samples, one run per side) no test applies: the report says so,
 //! and the noise floor and thresholds decide. The latency distributions as a whole are compared
@@ -55,6 +56,10 @@ pub use threshold::{parse_threshold, Bound, Op, Threshold};
 pub const COMPARISON_SCHEMA_VERSION: &str = "1.0";
 /// Fewest full seconds of per-second counts on each side for an RPS bootstrap.
 pub const MIN_SECONDS: usize = 5;
+/// Fewest runs on each side for Welch's t-test over runs: with two runs a side, the variance
+/// estimates leave about one degree of freedom and even a large change is rarely significant,
+/// which would let more runs hide a regression that one run would have shown.
+pub const MIN_RUNS_FOR_T_TEST: usize = 3;
 /// The change in success or error rate (a fraction: 0.001 = 0.1 point) below which it is noise
 /// when no test applies (no request counts).
 pub const RATE_NOISE_FLOOR: f64 = 0.001;
@@ -436,8 +441,9 @@ impl<'a> Pool<'a> {
         let from_counts = self.counts.map(|(n, s)| s as f64 / n as f64);
         match metric {
             Metric::SuccessRate => from_counts.or_else(|| mean(self.run_values(metric))),
-            Metric::ErrorRate => from_counts
-                .map(|s| 1.0 - s)
+            Metric::ErrorRate => self
+                .counts
+                .map(|(n, s)| (n - s) as f64 / n as f64)
                 .or_else(|| mean(self.run_values(metric))),
             Metric::Max => match &self.hist {
                 Some(h) => h.max_ns().map(ns_to_ms),
@@ -563,9 +569,11 @@ fn tests(
             }
         }
     }
-    if let Some(r) = significance::welch_t_test(&base.run_values(metric), &cand.run_values(metric))
-    {
-        out.push(p_test(TestMethod::WelchT, r.p_value));
+    let (runs_b, runs_c) = (base.run_values(metric), cand.run_values(metric));
+    if runs_b.len() >= MIN_RUNS_FOR_T_TEST && runs_c.len() >= MIN_RUNS_FOR_T_TEST {
+        if let Some(r) = significance::welch_t_test(&runs_b, &runs_c) {
+            out.push(p_test(TestMethod::WelchT, r.p_value));
+        }
     }
     out
 }
@@ -595,7 +603,7 @@ fn verdict(row: &MetricRow, settings: &Settings) -> Verdict {
         (false, _) => settings.noise_floor,
     };
     // A zero baseline has no relative change: any change is beyond the floor.
-    let beyond_floor = row.decisive_change().is_none_or(|d| d.abs() >= floor);
+    let beyond_floor = row.decisive_change().map_or(true, |d| d.abs() >= floor);
     if !beyond_floor || row.tests.iter().any(|t| !t.significant) {
         return Verdict::WithinNoise;
     }
@@ -787,4 +795,416 @@ pub fn check_runs(thresholds: &[Threshold], runs: &[RunSummary]) -> Vec<RunThres
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ReportedLatency, ReportedLoad, ReportedResources, Sample, SampleSink};
+    use crate::stats::resources::ResourceSummary;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn run(name: &str, load: Option<LoadSummary>) -> RunSummary {
+        RunSummary {
+            name: name.to_string(),
+            sources: Vec::new(),
+            load,
+            resources: None,
+            efficiency: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A run as a tool reports it: RPS, request counts, p50/p95 and max.
+    fn reported(name: &str, rps: f64, requests: u64, failures: u64, p95_ms: f64) -> RunSummary {
+        let r = ReportedLoad {
+            rps: Some(rps),
+            requests: Some(requests),
+            failures: Some(failures),
+            latency_ms: ReportedLatency {
+                max: Some(p95_ms * 2.0),
+                percentiles: vec![(50.0, p95_ms / 2.0), (95.0, p95_ms)],
+                ..ReportedLatency::default()
+            },
+            ..ReportedLoad::default()
+        };
+        run(name, Some(LoadSummary::from_reported(&r, "oha")))
+    }
+
+    fn with_cpu(mut run: RunSummary, cpu_peak: f64) -> RunSummary {
+        run.resources = Some(ResourceSummary::from_reported(&ReportedResources {
+            cpu_peak_percent: Some(cpu_peak),
+            ..ReportedResources::default()
+        }));
+        run
+    }
+
+    /// A run of `n` raw samples, log-normal latencies around `median_ms`, one request every
+    /// 3.333 ms (300 per second), from a fixed seed.
+    fn sampled(name: &str, n: usize, median_ms: f64, seed: u64) -> RunSummary {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut acc = LoadAccumulator::new();
+        for i in 0..n {
+            let (u1, u2): (f64, f64) = (1.0 - rng.random::<f64>(), rng.random());
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            let us = (median_ms * 1000.0 * (0.5 * z).exp()).round() as u64;
+            acc.push(&Sample {
+                start_us: Some(1_000_000_000 + i as i64 * 3_333),
+                elapsed_ns: us * 1000,
+                ..Sample::default()
+            });
+        }
+        run(name, Some(acc.summarize(None)))
+    }
+
+    fn side(runs: Vec<RunSummary>) -> Side {
+        Side {
+            inputs: vec![PathBuf::from("x")],
+            runs,
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            bootstrap: BootstrapSettings {
+                resamples: 400,
+                ..BootstrapSettings::default()
+            },
+            ..Settings::default()
+        }
+    }
+
+    fn thresholds(exprs: &[&str]) -> Vec<Threshold> {
+        exprs.iter().map(|e| parse_threshold(e).unwrap()).collect()
+    }
+
+    fn row(c: &Comparison, m: Metric) -> &MetricRow {
+        c.metrics.iter().find(|r| r.metric == m).unwrap()
+    }
+
+    fn status(c: &Comparison, expr: &str) -> ThresholdStatus {
+        c.thresholds
+            .iter()
+            .find(|r| r.threshold.expression() == expr)
+            .unwrap()
+            .status
+    }
+
+    #[test]
+    fn summaries_only_use_the_noise_floor_and_relative_thresholds() {
+        let base = side(vec![reported("a", 100.0, 1000, 0, 200.0)]);
+        let slower = side(vec![reported("b", 80.0, 1000, 0, 260.0)]);
+        let ts = thresholds(&["rps>=-10%", "rps>=-25%", "p95<=+50%", "p95<=+10%"]);
+        let c = compare(&base, &slower, &ts, &settings());
+        let rps = row(&c, Metric::Rps);
+        assert!(rps.tests.is_empty());
+        assert_eq!(rps.change.unwrap().relative, Some(80.0 / 100.0 - 1.0));
+        assert_eq!(rps.verdict, Verdict::Worse);
+        assert_eq!(row(&c, Metric::P95).verdict, Verdict::Worse);
+        assert_eq!(status(&c, "rps>=-10%"), ThresholdStatus::Breach);
+        assert_eq!(status(&c, "rps>=-25%"), ThresholdStatus::Pass);
+        assert_eq!(status(&c, "p95<=+50%"), ThresholdStatus::Pass);
+        assert_eq!(status(&c, "p95<=+10%"), ThresholdStatus::Breach);
+        assert_eq!((c.status, c.exit_code), (Status::Breach, 1));
+        assert!(c.latency_test.is_none());
+        assert!(c
+            .notes
+            .iter()
+            .any(|n| n.contains("neither side has exact latency")));
+        // The reverse is an improvement: every threshold holds.
+        let c = compare(&slower, &base, &thresholds(&["rps>=-10%"]), &settings());
+        assert_eq!(row(&c, Metric::Rps).verdict, Verdict::Better);
+        assert_eq!((c.status, c.exit_code), (Status::Pass, 0));
+    }
+
+    #[test]
+    fn a_change_within_noise_breaches_only_when_strict() {
+        let base = side(vec![reported("a", 100.0, 1000, 0, 200.0)]);
+        let cand = side(vec![reported("b", 97.0, 1000, 0, 200.0)]);
+        let ts = thresholds(&["rps>=-2%"]);
+        let c = compare(&base, &cand, &ts, &settings());
+        assert_eq!(row(&c, Metric::Rps).verdict, Verdict::WithinNoise);
+        assert_eq!(status(&c, "rps>=-2%"), ThresholdStatus::WithinNoise);
+        assert_eq!(c.exit_code, 0);
+        let strict = Settings {
+            strict: true,
+            ..settings()
+        };
+        let c = compare(&base, &cand, &ts, &strict);
+        assert_eq!(status(&c, "rps>=-2%"), ThresholdStatus::Breach);
+        assert_eq!(c.exit_code, 1);
+        let lower_floor = Settings {
+            noise_floor: 0.01,
+            ..settings()
+        };
+        let c = compare(&base, &cand, &ts, &lower_floor);
+        assert_eq!(row(&c, Metric::Rps).verdict, Verdict::Worse);
+        assert_eq!(c.exit_code, 1);
+    }
+
+    #[test]
+    fn absolute_thresholds_judge_the_candidate_and_missing_figures_are_errors() {
+        let base = side(vec![with_cpu(reported("a", 100.0, 1000, 0, 200.0), 50.0)]);
+        let cand = side(vec![with_cpu(reported("b", 100.0, 1000, 20, 450.0), 90.0)]);
+        let ts = thresholds(&[
+            "p95<500ms",
+            "p95<400ms",
+            "error_rate<1%",
+            "success_rate>=95%",
+            "cpu_peak<=80%",
+        ]);
+        let c = compare(&base, &cand, &ts, &settings());
+        assert_eq!(status(&c, "p95<500ms"), ThresholdStatus::Pass);
+        assert_eq!(status(&c, "p95<400ms"), ThresholdStatus::Breach);
+        assert_eq!(status(&c, "error_rate<1%"), ThresholdStatus::Breach);
+        assert_eq!(status(&c, "success_rate>=95%"), ThresholdStatus::Pass);
+        assert_eq!(status(&c, "cpu_peak<=80%"), ThresholdStatus::Breach);
+        let error_rate = c.thresholds.iter().find(|r| r.metric == Metric::ErrorRate);
+        assert_eq!(
+            error_rate.unwrap().observed,
+            Some(0.02),
+            "20 of 1000, exactly"
+        );
+        assert_eq!(c.exit_code, 1);
+        // Without a resource log the CPU gate cannot be judged: exit 2, even with a breach.
+        let cand = side(vec![reported("b", 100.0, 1000, 20, 450.0)]);
+        let c = compare(&base, &cand, &ts, &settings());
+        let cpu = c
+            .thresholds
+            .iter()
+            .find(|r| r.metric == Metric::CpuPeak)
+            .unwrap();
+        assert_eq!(cpu.status, ThresholdStatus::Unavailable);
+        assert!(cpu
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("the candidate has no peak CPU"));
+        assert_eq!((c.status, c.exit_code), (Status::Unevaluable, 2));
+    }
+
+    #[test]
+    fn success_rates_are_judged_by_a_two_proportion_test_in_points() {
+        let base = side(vec![reported("a", 100.0, 1000, 10, 200.0)]);
+        let worse = side(vec![reported("b", 100.0, 1000, 30, 200.0)]);
+        let same = side(vec![reported("c", 100.0, 1000, 12, 200.0)]);
+        let ts = thresholds(&["success_rate>=-1%", "error_rate<=+0.5pp"]);
+        let c = compare(&base, &worse, &ts, &settings());
+        let r = row(&c, Metric::SuccessRate);
+        assert!((r.decisive_change().unwrap() - -0.02).abs() < 1e-12);
+        assert_eq!(r.tests[0].method, TestMethod::TwoProportionZ);
+        assert!((r.tests[0].p_value.unwrap() - 0.001_401_3).abs() < 1e-6);
+        assert_eq!(r.verdict, Verdict::Worse);
+        assert_eq!(status(&c, "success_rate>=-1%"), ThresholdStatus::Breach);
+        assert_eq!(status(&c, "error_rate<=+0.5pp"), ThresholdStatus::Breach);
+        let c = compare(&base, &same, &ts, &settings());
+        assert_eq!(row(&c, Metric::SuccessRate).verdict, Verdict::WithinNoise);
+        assert_eq!(row(&c, Metric::ErrorRate).verdict, Verdict::WithinNoise);
+        assert_eq!(c.exit_code, 0);
+    }
+
+    #[test]
+    fn raw_samples_get_significance() {
+        let base = side(vec![sampled("a", 3_000, 50.0, 1)]);
+        let same = side(vec![sampled("b", 3_000, 50.0, 2)]);
+        let slower = side(vec![sampled("c", 3_000, 65.0, 3)]);
+        let ts = thresholds(&["p95<=+10%"]);
+        let c = compare(&base, &same, &ts, &settings());
+        for m in [Metric::P50, Metric::P90, Metric::P95, Metric::P99] {
+            let r = row(&c, m);
+            assert_eq!(r.tests.len(), 1, "{m}");
+            assert_eq!(r.tests[0].method, TestMethod::Bootstrap);
+            assert_eq!(r.verdict, Verdict::WithinNoise, "{r:?}");
+        }
+        assert_eq!(c.latency_test.unwrap().verdict, Verdict::WithinNoise);
+        assert_eq!(c.exit_code, 0);
+        // RPS from per-second counts: both runs ran at 300 requests per second.
+        let rps = row(&c, Metric::Rps);
+        assert_eq!(rps.tests[0].method, TestMethod::Bootstrap);
+        assert_eq!(rps.verdict, Verdict::WithinNoise);
+
+        let c = compare(&base, &slower, &ts, &settings());
+        for m in [Metric::P50, Metric::P90, Metric::P95] {
+            let r = row(&c, m);
+            let ci = r.tests[0].ci.unwrap();
+            // The true change is +30% at every percentile.
+            assert!(
+                ci.low > 0.1 && ci.low < 0.3 && ci.high > 0.25,
+                "{m}: {ci:?}"
+            );
+            assert_eq!(r.verdict, Verdict::Worse, "{m}");
+        }
+        let mw = c.latency_test.unwrap();
+        assert_eq!(mw.verdict, Verdict::Worse);
+        assert!(mw.result.p_value < 1e-6);
+        assert_eq!(status(&c, "p95<=+10%"), ThresholdStatus::Breach);
+        assert!(c.baseline.exact_latency && c.candidate.exact_latency);
+        assert_eq!(c.baseline.requests, Some(3_000));
+    }
+
+    #[test]
+    fn a_significant_but_tiny_change_is_within_noise() {
+        let base = side(vec![sampled("a", 100_000, 50.0, 1)]);
+        let cand = side(vec![sampled("b", 100_000, 51.5, 2)]); // +3%
+        let c = compare(&base, &cand, &[], &settings());
+        let r = row(&c, Metric::P50);
+        assert!(r.tests[0].significant, "{r:?}");
+        assert_eq!(r.verdict, Verdict::WithinNoise);
+        let one_percent = Settings {
+            noise_floor: 0.01,
+            ..settings()
+        };
+        let c = compare(&base, &cand, &[], &one_percent);
+        assert_eq!(row(&c, Metric::P50).verdict, Verdict::Worse);
+    }
+
+    #[test]
+    fn repeated_runs_are_pooled_with_their_spread() {
+        let base = side(vec![
+            reported("a1", 100.0, 1000, 0, 200.0),
+            reported("a2", 110.0, 1100, 0, 210.0),
+        ]);
+        let cand = side(vec![
+            reported("b1", 60.0, 600, 0, 300.0),
+            reported("b2", 62.0, 620, 0, 310.0),
+        ]);
+        let c = compare(&base, &cand, &thresholds(&["rps>=-10%"]), &settings());
+        let rps = row(&c, Metric::Rps);
+        assert_eq!((rps.baseline, rps.candidate), (Some(105.0), Some(61.0)));
+        assert_eq!(rps.baseline_runs, [100.0, 110.0]);
+        assert_eq!(rps.candidate_runs, [60.0, 62.0]);
+        assert!(
+            rps.tests.is_empty(),
+            "two runs a side are too few for a t-test"
+        );
+        assert_eq!(rps.verdict, Verdict::Worse);
+        assert_eq!(c.exit_code, 1);
+        assert_eq!(
+            row(&c, Metric::P95).baseline,
+            Some(205.0),
+            "mean of the runs"
+        );
+        assert_eq!(
+            row(&c, Metric::Max).baseline,
+            Some(420.0),
+            "largest of the runs"
+        );
+        assert_eq!(c.baseline.requests, Some(2100));
+        assert!(c.notes.iter().any(|n| n.contains("pools 2 runs")));
+    }
+
+    #[test]
+    fn three_runs_a_side_get_a_t_test_over_runs() {
+        let runs = |name: &str, rps: &[f64]| {
+            side(
+                rps.iter()
+                    .enumerate()
+                    .map(|(i, &r)| reported(&format!("{name}{i}"), r, 1000, 0, 200.0))
+                    .collect(),
+            )
+        };
+        let ts = thresholds(&["rps>=-10%"]);
+        let c = compare(
+            &runs("a", &[100.0, 105.0, 110.0]),
+            &runs("b", &[60.0, 61.0, 62.0]),
+            &ts,
+            &settings(),
+        );
+        let rps = row(&c, Metric::Rps);
+        assert_eq!(rps.tests[0].method, TestMethod::WelchT);
+        assert!(rps.tests[0].p_value.unwrap() < 0.01, "{rps:?}");
+        assert_eq!(rps.verdict, Verdict::Worse);
+        assert_eq!(c.exit_code, 1);
+        // Runs that disagree among themselves: a 15% drop is not beyond their noise.
+        let c = compare(
+            &runs("a", &[80.0, 120.0, 160.0]),
+            &runs("b", &[70.0, 100.0, 136.0]),
+            &ts,
+            &settings(),
+        );
+        let rps = row(&c, Metric::Rps);
+        assert!(!rps.tests[0].significant, "{rps:?}");
+        assert_eq!(rps.verdict, Verdict::WithinNoise);
+        assert_eq!(status(&c, "rps>=-10%"), ThresholdStatus::WithinNoise);
+        assert_eq!(c.exit_code, 0);
+    }
+
+    #[test]
+    fn pooled_samples_merge_their_histograms() {
+        let a = sampled("a", 2_000, 40.0, 1);
+        let b = sampled("b", 2_000, 60.0, 2);
+        let pool = Pool::of_runs(std::slice::from_ref(&a));
+        let runs = [a.clone(), b.clone()];
+        let both = Pool::of_runs(&runs);
+        let mut merged = LoadAccumulator::histogram_of(a.load.as_ref().unwrap());
+        merged.merge(&LoadAccumulator::histogram_of(b.load.as_ref().unwrap()));
+        assert_eq!(
+            both.value(Metric::P90),
+            merged.percentile_ns(90.0).map(ns_to_ms)
+        );
+        assert_eq!(
+            pool.value(Metric::P90),
+            a.load.as_ref().unwrap().latency_ms.p90
+        );
+        assert_eq!(both.counts, Some((4_000, 4_000)));
+    }
+
+    #[test]
+    fn rows_hold_default_metrics_with_data_and_every_thresholded_one() {
+        let base = side(vec![reported("a", 100.0, 1000, 0, 200.0)]);
+        let c = compare(
+            &base,
+            &base,
+            &thresholds(&["p99.9<1s", "mem_peak<1GB"]),
+            &settings(),
+        );
+        let keys: Vec<&str> = c.metrics.iter().map(|r| r.metric.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "rps",
+                "success_rate",
+                "p50",
+                "p95",
+                "p99.9",
+                "max",
+                "mem_peak"
+            ]
+        );
+        assert_eq!(row(&c, Metric::P99_9).verdict, Verdict::Unavailable);
+        assert_eq!(c.exit_code, 2);
+    }
+
+    #[test]
+    fn run_thresholds_check_every_run() {
+        let runs = [
+            reported("fast", 100.0, 1000, 0, 200.0),
+            reported("slow", 100.0, 1000, 0, 900.0),
+        ];
+        let results = check_runs(&thresholds(&["p95<500ms"]), &runs);
+        let statuses: Vec<(&str, ThresholdStatus)> = results
+            .iter()
+            .map(|r| (r.run.as_str(), r.result.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("fast", ThresholdStatus::Pass),
+                ("slow", ThresholdStatus::Breach)
+            ]
+        );
+        assert_eq!(
+            Status::of(results.iter().map(|r| &r.result)),
+            Status::Breach
+        );
+        let results = check_runs(&thresholds(&["cpu_peak<80%"]), &runs);
+        assert_eq!(results[0].result.status, ThresholdStatus::Unavailable);
+        assert!(results[0]
+            .result
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("run 'fast'"));
+    }
 }

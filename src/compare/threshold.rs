@@ -33,12 +33,17 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether `value OP bound` holds. Values within a relative 1e-9 of the bound count as equal
+    /// to it, so decimal bounds meet computed fractions (`99.9%` is 0.999 = 999/1000, although
+    /// 99.9 / 100 and 999 / 1000 differ in their last binary digit).
     pub fn holds(self, value: f64, bound: f64) -> bool {
+        let scale = value.abs().max(bound.abs());
+        let equal = (value - bound).abs() <= 1e-9 * scale;
         match self {
-            Op::Lt => value < bound,
-            Op::Le => value <= bound,
-            Op::Gt => value > bound,
-            Op::Ge => value >= bound,
+            Op::Lt => value < bound && !equal,
+            Op::Le => value < bound || equal,
+            Op::Gt => value > bound && !equal,
+            Op::Ge => value > bound || equal,
         }
     }
 
@@ -268,8 +273,11 @@ mod tests {
         assert_eq!(abs("p50<800us"), 0.8);
         assert_eq!(abs("max<250000ns"), 0.25);
         assert_eq!(abs("mean<=20ms"), 20.0);
-        assert_eq!(abs("error_rate<1%"), 0.01);
-        assert_eq!(abs("success_rate>=99.9%"), 0.999);
+        assert!((abs("error_rate<1%") - 0.01).abs() < 1e-15);
+        assert!((abs("success_rate>=99.9%") - 0.999).abs() < 1e-15);
+        assert!(parse("success_rate>=99.9%").holds(999.0 / 1000.0));
+        assert!(!parse("error_rate<0.1%").holds(1.0 / 1000.0));
+        assert!(parse("error_rate<=0.1%").holds(1.0 / 1000.0));
         assert_eq!(abs("cpu_peak<=80%"), 80.0);
         assert_eq!(abs("cpu_mean<250%"), 250.0);
         assert_eq!(abs("mem_peak<512MB"), 512.0);

@@ -503,3 +503,176 @@ pub fn run_thresholds(results: &[RunThresholdResult]) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{compare, parse_threshold, Settings, Side};
+    use crate::model::{ReportedLatency, ReportedLoad};
+    use crate::stats::load::LoadSummary;
+    use crate::stats::RunSummary;
+    use quick_xml::events::Event;
+    use std::path::PathBuf;
+
+    fn reported(name: &str, rps: f64, p95_ms: f64) -> Side {
+        let r = ReportedLoad {
+            rps: Some(rps),
+            requests: Some(1000),
+            failures: Some(0),
+            latency_ms: ReportedLatency {
+                percentiles: vec![(95.0, p95_ms)],
+                ..ReportedLatency::default()
+            },
+            ..ReportedLoad::default()
+        };
+        Side {
+            inputs: vec![PathBuf::from(format!("runs/{name}"))],
+            runs: vec![RunSummary {
+                name: name.to_string(),
+                sources: Vec::new(),
+                load: Some(LoadSummary::from_reported(&r, "oha")),
+                resources: None,
+                efficiency: None,
+                warnings: Vec::new(),
+            }],
+        }
+    }
+
+    fn comparison(thresholds: &[&str]) -> Comparison {
+        let ts: Vec<_> = thresholds
+            .iter()
+            .map(|t| parse_threshold(t).unwrap())
+            .collect();
+        compare(
+            &reported("base <&\"'>", 495.3, 147.9),
+            &reported("cand", 58.35, 1234.0),
+            &ts,
+            &Settings::default(),
+        )
+    }
+
+    /// Each test case of a JUnit document: (name, Some(child tag) when failed or in error,
+    /// the child's message), plus the root's tests/failures/errors attributes.
+    type Case = (String, Option<String>, Option<String>);
+
+    fn parse_junit(xml: &str) -> (Vec<Case>, [String; 3]) {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut cases: Vec<Case> = Vec::new();
+        let mut totals = [String::new(), String::new(), String::new()];
+        let attr = |e: &quick_xml::events::BytesStart, key: &str| -> Option<String> {
+            e.try_get_attribute(key)
+                .unwrap()
+                .map(|a| a.unescape_value().unwrap().into_owned())
+        };
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                    b"testsuites" => {
+                        totals = ["tests", "failures", "errors"].map(|k| attr(&e, k).unwrap());
+                    }
+                    b"testcase" => cases.push((attr(&e, "name").unwrap(), None, None)),
+                    tag @ (b"failure" | b"error") => {
+                        let case = cases.last_mut().expect("inside a testcase");
+                        case.1 = Some(String::from_utf8(tag.to_vec()).unwrap());
+                        case.2 = attr(&e, "message");
+                    }
+                    _ => {}
+                },
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        (cases, totals)
+    }
+
+    #[test]
+    fn junit_has_one_case_per_threshold_and_parses() {
+        let c = comparison(&["rps>=-10%", "p95<2s", "p95<500ms", "cpu_peak<=80%"]);
+        let xml = junit(&c);
+        let (cases, totals) = parse_junit(&xml);
+        let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(names, ["rps>=-10%", "p95<2s", "p95<500ms", "cpu_peak<=80%"]);
+        let outcomes: Vec<Option<&str>> = cases.iter().map(|c| c.1.as_deref()).collect();
+        assert_eq!(
+            outcomes,
+            [Some("failure"), None, Some("failure"), Some("error")]
+        );
+        assert_eq!(totals, ["4", "2", "1"]);
+        let message = cases[0].2.as_deref().unwrap();
+        assert_eq!(message, "rps changed by -88.2%: breaches rps>=-10%");
+        assert!(cases[3].2.as_deref().unwrap().contains("cannot evaluate"));
+        // The run name with XML metacharacters is escaped in the suite name.
+        assert!(
+            xml.contains("name=\"base &lt;&amp;&quot;&apos;&gt; vs cand\""),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn junit_without_thresholds_is_an_empty_suite() {
+        let (cases, totals) = parse_junit(&junit(&comparison(&[])));
+        assert!(cases.is_empty());
+        assert_eq!(totals, ["0", "0", "0"]);
+    }
+
+    #[test]
+    fn markdown_is_a_table_with_markers_and_verdicts() {
+        let md = markdown(&comparison(&["rps>=-10%"]));
+        let rps_row = md
+            .lines()
+            .find(|l| l.starts_with("| RPS |"))
+            .expect("an RPS row");
+        assert_eq!(
+            rps_row,
+            "| RPS | 495.30 req/s | 58.35 req/s | ▼ -436.95 req/s (-88.2%) | no test | ❌ **worse** |"
+        );
+        let p95 = md
+            .lines()
+            .find(|l| l.starts_with("| p95 latency |"))
+            .unwrap();
+        // 1234 / 147.9 - 1 = 7.3435
+        assert!(p95.contains("▲ +1086 ms (+734.3%)"), "{p95}");
+        assert!(
+            md.contains("| `rps>=-10%` | -88.2% | ❌ **breached** |"),
+            "{md}"
+        );
+        assert!(md.starts_with("### ❌ Performance comparison: 1 of 1 thresholds breached"));
+        // Every table row has the header's number of cells.
+        for line in md
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.contains("latency"))
+        {
+            assert_eq!(line.matches(" | ").count(), 5, "{line}");
+        }
+        assert!(md.contains("`base <&\"'>`"), "names are code spans");
+    }
+
+    #[test]
+    fn text_lists_rows_thresholds_and_the_result() {
+        let t = text(&comparison(&["rps>=-10%"]));
+        let rps = t.lines().find(|l| l.starts_with("RPS")).unwrap();
+        assert!(
+            rps.contains("(-88.2%)  no test") && rps.ends_with(" worse"),
+            "{rps}"
+        );
+        assert!(t.contains("BREACH"));
+        assert!(t.contains("result: 1 of 1 thresholds breached (exit 1)"));
+    }
+
+    #[test]
+    fn json_round_trips_the_documented_fields() {
+        let c = comparison(&["rps>=-10%"]);
+        let v: serde_json::Value = serde_json::from_str(&json(&c)).unwrap();
+        assert_eq!(v["schema_version"], "1.0");
+        assert_eq!(v["kind"], "benchreport-comparison");
+        assert_eq!(v["status"], "breach");
+        assert_eq!(v["exit_code"], 1);
+        assert_eq!(v["metrics"][0]["metric"], "rps");
+        assert_eq!(v["metrics"][0]["verdict"], "worse");
+        assert_eq!(v["metrics"][0]["baseline"], 495.3);
+        assert_eq!(v["thresholds"][0]["threshold"], "rps>=-10%");
+        assert_eq!(v["thresholds"][0]["status"], "breach");
+        assert_eq!(v["baseline"]["runs"][0], "base <&\"'>");
+        assert!(v["latency_test"].is_null());
+    }
+}

@@ -266,7 +266,7 @@ pub fn percentile_change_cis(
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
     ps.iter()
         .map(|&p| {
-            if baseline.percentile_ns(p).is_none_or(|v| v == 0) {
+            if baseline.percentile_ns(p).map_or(true, |v| v == 0) {
                 return None;
             }
             let changes: Vec<f64> = (0..settings.resamples)
@@ -402,7 +402,7 @@ pub fn two_proportion_test(s1: u64, n1: u64, s2: u64, n2: u64) -> Option<TestRes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use proptest::prelude::{prop_assert, prop_assert_eq, proptest};
     use std::collections::BTreeMap;
 
     const MS: u64 = 1_000_000;
