@@ -680,7 +680,7 @@ fn notes(base: &Pool, cand: &Pool, metrics: &[MetricRow], settings: &Settings) -
         }
     }
     let without_distribution = match (base.hist.is_none(), cand.hist.is_none()) {
-        (true, true) => Some("neither side has"),
+        (true, true) => Some("neither side has an"),
         (true, false) => Some("the baseline has no"),
         (false, true) => Some("the candidate has no"),
         (false, false) => None,
