@@ -63,6 +63,12 @@ pub struct BuildArgs {
     /// The site is written either way; the exit status is 1 when a threshold is breached.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
     pub thresholds: Vec<Threshold>,
+    /// Append this build's headline figures, with an id, as one JSON line to FILE (for trends).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// The id of this build in the history file (default: $GITHUB_SHA).
+    #[arg(long, value_name = "ID", requires = "history")]
+    pub run_id: Option<String>,
     /// Print no notes or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -267,6 +273,14 @@ fn compare_command(args: &CompareArgs) -> Result<u8, Error> {
 
 fn build(args: &BuildArgs) -> Result<u8, Error> {
     absolute_only(&args.thresholds)?;
+    let history_id = match &args.history {
+        Some(_) => Some(
+            crate::history::build_id(args.run_id.as_deref()).ok_or_else(|| {
+                Error::Usage("--history needs an id: give --run-id ID (or set GITHUB_SHA)".into())
+            })?,
+        ),
+        None => None,
+    };
     let summary = load_summary(&args.inputs, args.quiet)?;
     let options = render::site::BuildOptions {
         title: args.title.clone(),
@@ -283,7 +297,7 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
         if !args.quiet {
             eprintln!("wrote {}", target.display());
         }
-        return Ok(check_thresholds(&args.thresholds, &summary, args.quiet));
+        return finish_build(args, &summary, history_id.as_deref());
     }
     let target = args
         .output
@@ -298,7 +312,19 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
             target.join("index.html").display()
         );
     }
-    Ok(check_thresholds(&args.thresholds, &summary, args.quiet))
+    finish_build(args, &summary, history_id.as_deref())
+}
+
+/// After the site is written: appends to the history file, checks the thresholds.
+fn finish_build(args: &BuildArgs, summary: &stats::Summary, id: Option<&str>) -> Result<u8, Error> {
+    if let (Some(path), Some(id)) = (&args.history, id) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs());
+        crate::history::append(path, &crate::history::HistoryEntry::of(summary, id, now))?;
+    }
+    Ok(check_thresholds(&args.thresholds, summary, args.quiet))
 }
 
 /// Writes to stdout; a closed pipe (`benchreport summary ... | head`) is not an error.

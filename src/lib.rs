@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod compare;
 pub mod error;
+pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod output;
