@@ -911,7 +911,7 @@ mod tests {
         assert!(c
             .notes
             .iter()
-            .any(|n| n.contains("neither side has exact latency")));
+            .any(|n| n.contains("neither side has an exact latency")));
         // The reverse is an improvement: every threshold holds.
         let c = compare(&slower, &base, &thresholds(&["rps>=-10%"]), &settings());
         assert_eq!(row(&c, Metric::Rps).verdict, Verdict::Better);
@@ -1006,8 +1006,10 @@ mod tests {
 
     #[test]
     fn raw_samples_get_significance() {
-        let base = side(vec![sampled("a", 3_000, 50.0, 1)]);
-        let same = side(vec![sampled("b", 3_000, 50.0, 2)]);
+        // Large samples of one distribution: their percentiles differ by a percent or two,
+        // below the noise floor, whether or not an interval happens to exclude zero.
+        let base = side(vec![sampled("a", 20_000, 50.0, 1)]);
+        let same = side(vec![sampled("b", 20_000, 50.0, 2)]);
         let slower = side(vec![sampled("c", 3_000, 65.0, 3)]);
         let ts = thresholds(&["p95<=+10%"]);
         let c = compare(&base, &same, &ts, &settings());
@@ -1040,7 +1042,13 @@ mod tests {
         assert!(mw.result.p_value < 1e-6);
         assert_eq!(status(&c, "p95<=+10%"), ThresholdStatus::Breach);
         assert!(c.baseline.exact_latency && c.candidate.exact_latency);
-        assert_eq!(c.baseline.requests, Some(3_000));
+        assert_eq!(c.baseline.requests, Some(20_000));
+        // A run against itself: every interval is centred on zero.
+        let c = compare(&base, &base, &[], &settings());
+        for r in &c.metrics {
+            assert_eq!(r.verdict, Verdict::WithinNoise, "{r:?}");
+            assert!(r.tests.iter().all(|t| !t.significant), "{r:?}");
+        }
     }
 
     #[test]
