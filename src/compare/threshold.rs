@@ -16,7 +16,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::metric::{Metric, Unit, ALL_METRICS};
 
@@ -109,6 +109,14 @@ impl fmt::Display for Threshold {
 impl Serialize for Threshold {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.expression)
+    }
+}
+
+/// Reads an expression string (for `benchreport.toml`: `thresholds = ["p95<500ms"]`).
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_threshold(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -316,6 +324,18 @@ mod tests {
         assert!(err("mem_peak<512").contains("a memory size"));
         assert!(err("rps>=10ms").contains("requests per second"));
         assert!(err("rps>=+10pp").contains("relative change in percent"));
+    }
+
+    #[test]
+    fn thresholds_deserialise_from_strings() {
+        let ts: Vec<Threshold> = serde_json::from_str(r#"["p95 < 500ms", "rps>=-10%"]"#).unwrap();
+        assert_eq!(ts, [parse("p95<500ms"), parse("rps>=-10%")]);
+        assert_eq!(
+            serde_json::to_string(&ts).unwrap(),
+            r#"["p95<500ms","rps>=-10%"]"#
+        );
+        let err = serde_json::from_str::<Threshold>(r#""p95<fast""#).unwrap_err();
+        assert!(err.to_string().contains("expected a number"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::compare::{
     Comparison, LatencyTest, MetricRow, RunThresholdResult, Test, TestMethod, ThresholdResult,
     ThresholdStatus, Unit, Verdict,
 };
+use crate::model::SampleKind;
 
 /// A value in its unit: `495.30 req/s`, `99.1 ms`, `99.90%`, `163.4%`, `143.1 MB`.
 pub fn value(unit: Unit, v: Option<f64>) -> String {
@@ -314,7 +315,12 @@ pub fn text(c: &Comparison) -> String {
         ));
     }
     for label in &c.labels {
-        out.push_str(&format!("\nlabel '{}' ({:?}):\n", label.label, label.kind).to_lowercase());
+        let kind = match label.kind {
+            SampleKind::Request => "request",
+            SampleKind::Transaction => "transaction",
+            SampleKind::SubResult => "sub-result",
+        };
+        out.push_str(&format!("\nlabel '{}' ({kind}):\n", label.label));
         out.push_str(&text_table(&label.metrics));
         if let Some(t) = &label.latency_test {
             out.push_str(&format!("latency distribution: {}\n", latency_test_text(t)));
@@ -508,6 +514,7 @@ pub fn run_thresholds(results: &[RunThresholdResult]) -> String {
 mod tests {
     use super::*;
     use crate::compare::{compare, parse_threshold, Settings, Side};
+    use crate::model::SampleKind;
     use crate::model::{ReportedLatency, ReportedLoad};
     use crate::stats::load::LoadSummary;
     use crate::stats::RunSummary;
