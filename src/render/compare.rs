@@ -514,7 +514,6 @@ pub fn run_thresholds(results: &[RunThresholdResult]) -> String {
 mod tests {
     use super::*;
     use crate::compare::{compare, parse_threshold, Settings, Side};
-    use crate::model::SampleKind;
     use crate::model::{ReportedLatency, ReportedLoad};
     use crate::stats::load::LoadSummary;
     use crate::stats::RunSummary;
