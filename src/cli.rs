@@ -118,7 +118,7 @@ pub struct CompareArgs {
     /// The smallest relative change called better or worse, in percent.
     #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
     pub noise_floor: f64,
-    /// Bootstrap resamples per interval (each draws at most 10,000 values per side).
+    /// Bootstrap resamples per confidence interval.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub resamples: u32,
     /// Seed of the bootstrap's random generator (the output is deterministic for a given seed).
