@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::capacity::steady::WindowSpec;
 use crate::capacity::{self, RpsBasis, Settings};
+use crate::compare::{self, parse_threshold, Threshold};
 use crate::config;
 use crate::error::Error;
 use crate::render;
@@ -38,6 +39,13 @@ pub enum Command {
     Capacity(CapacityArgs),
     /// Write a commented example project file (benchreport.toml) into a folder.
     Init(InitArgs),
+    /// Compare a candidate against a baseline: each metric's change, whether it is beyond noise,
+    /// and threshold gates for CI (exit 0: thresholds hold, 1: one is breached, 2: bad input).
+    ///
+    /// Each side is anything `summary` accepts: a result file, a run folder, a folder of runs or
+    /// a summary.json. Every run found on a side is taken as a repetition of the same system, and
+    /// pooled.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +136,16 @@ pub struct BuildArgs {
     /// Title of the index page.
     #[arg(long)]
     pub title: Option<String>,
+    /// An absolute threshold every run must meet, e.g. 'p95<500ms', 'error_rate<1%' (repeatable).
+    /// The site is written either way; the exit status is 1 when a threshold is breached.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
+    /// Append this build's headline figures, with an id, as one JSON line to FILE (for trends).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// The id of this build in the history file (default: $GITHUB_SHA).
+    #[arg(long, value_name = "ID", requires = "history")]
+    pub run_id: Option<String>,
     /// Print no notes or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -141,9 +159,74 @@ pub struct SummaryArgs {
     /// Print the machine-readable summary (JSON) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// An absolute threshold every run must meet, e.g. 'p95<500ms', 'cpu_peak<=80%'
+    /// (repeatable). Results go to stderr; the exit status is 1 when one is breached.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
     /// Print no notes or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline: a result file, a run folder, a folder of runs or a summary.json.
+    #[arg(value_name = "BASELINE", required_unless_present = "baseline")]
+    pub baseline_input: Option<PathBuf>,
+    /// The candidate, like BASELINE.
+    #[arg(value_name = "CANDIDATE", required_unless_present = "candidate")]
+    pub candidate_input: Option<PathBuf>,
+    /// A baseline input, instead of BASELINE; repeat it for repeated runs (pooled).
+    #[arg(long, value_name = "PATH", conflicts_with = "baseline_input")]
+    pub baseline: Vec<PathBuf>,
+    /// A candidate input, instead of CANDIDATE; repeat it for repeated runs (pooled).
+    #[arg(long, value_name = "PATH", conflicts_with = "candidate_input")]
+    pub candidate: Vec<PathBuf>,
+    /// A gate (repeatable): a relative change, e.g. 'rps>=-10%', 'p99<=+15%', or an absolute
+    /// bound on the candidate, e.g. 'p95<500ms', 'error_rate<1%', 'cpu_peak<=80%'.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+    /// Breach a relative threshold even when the change is within noise.
+    #[arg(long)]
+    pub strict: bool,
+    /// The smallest relative change called better or worse, in percent.
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub noise_floor: f64,
+    /// Bootstrap resamples per confidence interval.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub resamples: u32,
+    /// Seed of the bootstrap's random generator (the output is deterministic for a given seed).
+    #[arg(long, value_name = "N", default_value_t = crate::stats::significance::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Print no notes or warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// An aligned table for the terminal.
+    Text,
+    /// GitHub-flavoured Markdown, for PR comments and $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// Machine-readable (docs/compare-format.md).
+    Json,
+    /// JUnit XML: one test case per threshold.
+    Junit,
+}
+
+/// `5`, `5%`, `2.5 %` -> 0.05, 0.05, 0.025.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v / 100.0)
+        .ok_or_else(|| format!("expected a percentage like '5%', found '{text}'"))
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -153,6 +236,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Build(args) => build(&args),
         Command::Capacity(args) => capacity(&args),
         Command::Init(args) => init(&args),
+        Command::Compare(args) => compare_command(&args),
     }
 }
 
@@ -181,6 +265,7 @@ fn report_notes(summary: &stats::Summary) {
 }
 
 fn summary(args: &SummaryArgs) -> Result<u8, Error> {
+    absolute_only(&args.thresholds)?;
     let summary = load_summary(&args.inputs, args.quiet)?;
     let text = if args.json {
         render::json::summary_json(&summary)
@@ -188,10 +273,93 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
         render::text::summary_table(&summary)
     };
     write_stdout(&text)?;
-    Ok(0)
+    Ok(check_thresholds(&args.thresholds, &summary, args.quiet))
+}
+
+/// `summary` and `build` have no baseline: a relative threshold there is a usage error.
+fn absolute_only(thresholds: &[Threshold]) -> Result<(), Error> {
+    match thresholds.iter().find(|t| t.is_relative()) {
+        Some(t) => Err(Error::Usage(format!(
+            "threshold '{t}' is a change from a baseline; use it with `benchreport compare` \
+             (summary and build take absolute thresholds like 'p95<500ms')"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Checks absolute thresholds against every run, reports on stderr (only problems when
+/// `quiet`), and returns the exit code: 0 all hold, 1 one is breached, 2 one cannot be evaluated.
+fn check_thresholds(thresholds: &[Threshold], summary: &stats::Summary, quiet: bool) -> u8 {
+    let results = compare::check_runs(thresholds, &summary.runs);
+    let shown: Vec<compare::RunThresholdResult> = results
+        .iter()
+        .filter(|r| !quiet || r.result.status != compare::ThresholdStatus::Pass)
+        .cloned()
+        .collect();
+    eprint!("{}", render::compare::run_thresholds(&shown));
+    compare::Status::of(results.iter().map(|r| &r.result)).exit_code()
+}
+
+fn compare_command(args: &CompareArgs) -> Result<u8, Error> {
+    let side = |name: &str, positional: &Option<PathBuf>, flags: &[PathBuf]| {
+        let inputs: Vec<PathBuf> = positional.iter().chain(flags).cloned().collect();
+        if inputs.is_empty() {
+            return Err(Error::Usage(format!(
+                "missing the {name}: give it as an argument or with --{name} PATH"
+            )));
+        }
+        let summary = load_summary(&inputs, args.quiet).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("{name}: {m}")),
+            other => other,
+        })?;
+        Ok(compare::Side {
+            inputs,
+            runs: summary.runs,
+        })
+    };
+    let baseline = side("baseline", &args.baseline_input, &args.baseline)?;
+    let candidate = side("candidate", &args.candidate_input, &args.candidate)?;
+    let settings = compare::Settings {
+        noise_floor: args.noise_floor,
+        strict: args.strict,
+        bootstrap: crate::stats::significance::BootstrapSettings {
+            resamples: args.resamples,
+            seed: args.seed,
+            ..Default::default()
+        },
+        ..compare::Settings::default()
+    };
+    let comparison = compare::compare(&baseline, &candidate, &args.thresholds, &settings);
+    let text = match args.format {
+        CompareFormat::Text => render::compare::text(&comparison),
+        CompareFormat::Markdown => render::compare::markdown(&comparison),
+        CompareFormat::Json => render::compare::json(&comparison),
+        CompareFormat::Junit => render::compare::junit(&comparison),
+    };
+    write_stdout(&text)?;
+    if args.format != CompareFormat::Text {
+        for r in &comparison.thresholds {
+            if matches!(
+                r.status,
+                compare::ThresholdStatus::Breach | compare::ThresholdStatus::Unavailable
+            ) {
+                eprintln!("{}", render::compare::threshold_message(r));
+            }
+        }
+    }
+    Ok(comparison.exit_code)
 }
 
 fn build(args: &BuildArgs) -> Result<u8, Error> {
+    absolute_only(&args.thresholds)?;
+    let history_id = match &args.history {
+        Some(_) => Some(
+            crate::history::build_id(args.run_id.as_deref()).ok_or_else(|| {
+                Error::Usage("--history needs an id: give --run-id ID (or set GITHUB_SHA)".into())
+            })?,
+        ),
+        None => None,
+    };
     let summary = load_summary(&args.inputs, args.quiet)?;
     let capacity = analyze_capacity(
         &summary,
@@ -214,7 +382,7 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
         if !args.quiet {
             eprintln!("wrote {}", target.display());
         }
-        return Ok(0);
+        return finish_build(args, &summary, history_id.as_deref());
     }
     let target = args
         .output
@@ -229,7 +397,19 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
             target.join("index.html").display()
         );
     }
-    Ok(0)
+    finish_build(args, &summary, history_id.as_deref())
+}
+
+/// After the site is written: appends to the history file, checks the thresholds.
+fn finish_build(args: &BuildArgs, summary: &stats::Summary, id: Option<&str>) -> Result<u8, Error> {
+    if let (Some(path), Some(id)) = (&args.history, id) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs());
+        crate::history::append(path, &crate::history::HistoryEntry::of(summary, id, now))?;
+    }
+    Ok(check_thresholds(&args.thresholds, summary, args.quiet))
 }
 
 fn capacity(args: &CapacityArgs) -> Result<u8, Error> {

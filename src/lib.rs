@@ -5,8 +5,10 @@
 
 pub mod capacity;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -126,6 +126,12 @@ pub struct ReportedLoad {
     pub rps_series: Vec<(f64, f64)>,
     /// Concurrency the tool ran with, when it says (wrk connections, ab concurrency level).
     pub concurrency: Option<u64>,
+    /// The exact latency distribution, `[nanoseconds, count]` ascending, when the figures come
+    /// from a benchreport summary computed from samples (`load.latency_histogram_ns`). Latency
+    /// statistics are then exact and comparisons can test significance. Not serialised: the
+    /// summary already carries it.
+    #[serde(skip)]
+    pub latency_histogram_ns: Vec<[u64; 2]>,
 }
 
 /// Latency figures as reported by a tool, in milliseconds.

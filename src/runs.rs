@@ -470,6 +470,7 @@ fn merge_reported(into: &mut ReportedLoad, from: ReportedLoad) -> Option<&'stati
     field!(rps_distribution, some, "rps distribution");
     field!(rps_series, filled, "rps series");
     field!(concurrency, some, "concurrency");
+    field!(latency_histogram_ns, filled, "latency histogram");
     overlap
 }
 

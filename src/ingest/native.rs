@@ -978,6 +978,9 @@ struct LoadJson {
     errors: Option<BTreeMap<String, u64>>,
     #[serde(default)]
     bytes_total: Option<u64>,
+    /// The exact distribution written by `summary --json` for runs computed from samples.
+    #[serde(default)]
+    latency_histogram_ns: Option<Vec<[u64; 2]>>,
 }
 
 impl LoadJson {
@@ -1012,6 +1015,7 @@ impl LoadJson {
             status_codes: self.status_codes.unwrap_or_default(),
             errors: self.errors.unwrap_or_default(),
             bytes_total: self.bytes_total,
+            latency_histogram_ns: self.latency_histogram_ns.unwrap_or_default(),
             ..ReportedLoad::default()
         })
     }
@@ -1244,6 +1248,44 @@ mod tests {
         assert_eq!(load.errors.get("aborted due to deadline"), Some(&10));
         assert_eq!(load.bytes_total, raw_load["bytes_total"].as_u64());
         assert!(load.labels.is_empty(), "summary labels are not read back");
+    }
+
+    #[test]
+    fn exact_latency_histogram_of_a_summary_is_read_back() {
+        // What `summary --json` writes for a run computed from samples: figures plus the exact
+        // distribution. Latency becomes exact again; counts and RPS stay as written.
+        let text = r#"{"schema_version": "1.0", "runs": [{"name": "r", "load": {
+            "origin": "samples", "requests": 6, "successes": 5, "failures": 1,
+            "success_rate": 0.8333, "rps": 12.5, "latency_ms": {"p50": 9.9},
+            "latency_histogram_ns": [[1000000, 2], [2500000, 3], [40000000, 1]]}}]}"#;
+        let (ingest, sink) = parse_text(text).unwrap();
+        assert!(
+            sink.0.is_empty(),
+            "the histogram is not turned into samples"
+        );
+        let reported = ingest.reported.unwrap();
+        assert_eq!(
+            reported.latency_histogram_ns,
+            [[1_000_000, 2], [2_500_000, 3], [40_000_000, 1]]
+        );
+        let load = crate::stats::load::LoadSummary::from_reported(&reported, "benchreport");
+        assert_eq!(load.requests, Some(6));
+        assert_eq!(load.failures, Some(1));
+        assert_eq!(load.rps, Some(12.5));
+        assert_eq!(load.latency_ms.p50, Some(2.5), "exact, not the written 9.9");
+        assert_eq!(load.latency_ms.max, Some(40.0));
+        assert_eq!(load.latency_ms.min, Some(1.0));
+        assert_eq!(load.latency_histogram_ns, reported.latency_histogram_ns);
+        assert!(
+            load.latency_method.starts_with("exact"),
+            "{}",
+            load.latency_method
+        );
+
+        let bad = text.replace("[2500000, 3]", "[2500000, -3]");
+        let err = parse_text(&bad).unwrap_err();
+        assert!(err.message.starts_with("runs[0].load:"), "{err}");
+        assert_eq!(err.line, Some(4));
     }
 
     #[test]

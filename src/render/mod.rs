@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod capacity_view;
 pub mod charts;
+pub mod compare;
 pub mod format;
 pub mod html;
 pub mod json;

@@ -389,6 +389,10 @@ pub struct LabelSummary {
     pub success_rate: Option<f64>,
     pub rps: Option<f64>,
     pub latency_ms: LatencyStats,
+    /// The label's exact latency histogram, when computed from samples: kept in memory for
+    /// comparisons (significance per label), not written to the JSON summary.
+    #[serde(skip)]
+    pub latency_histogram: Option<LatencyHistogram>,
 }
 
 impl LabelSummary {
@@ -406,6 +410,7 @@ impl LabelSummary {
             success_rate: ratio(n - acc.failures, n),
             rps,
             latency_ms: LatencyStats::from_histogram(&acc.hist),
+            latency_histogram: Some(acc.hist.clone()),
         }
     }
 }
@@ -517,9 +522,10 @@ impl LoadSummary {
                 },
                 rps: l.rps,
                 latency_ms: LatencyStats::from_reported(&l.latency_ms),
+                latency_histogram: None,
             })
             .collect();
-        LoadSummary {
+        let summary = LoadSummary {
             origin: Origin::Reported,
             requests,
             successes,
@@ -548,7 +554,30 @@ impl LoadSummary {
             series: None,
             untimed_samples: 0,
             tool_reported: Some(r.clone()),
+        };
+        summary.with_exact_latency(&r.latency_histogram_ns)
+    }
+}
+
+impl LoadSummary {
+    /// Replaces reported latency figures with exact ones when the report carries the exact
+    /// distribution (a benchreport summary of samples read back); other figures stay as reported.
+    fn with_exact_latency(mut self, histogram_ns: &[[u64; 2]]) -> Self {
+        if histogram_ns.is_empty() {
+            return self;
         }
+        let mut h = LatencyHistogram::new();
+        for &[v, n] in histogram_ns {
+            h.record_n(v, n);
+        }
+        self.latency_ms = LatencyStats::from_histogram(&h);
+        self.percentile_curve = percentile_curve(&h);
+        self.histogram = histogram_buckets(&h);
+        self.latency_histogram_ns = h.iter().map(|(v, n)| [v, n]).collect();
+        self.latency_method =
+            "exact, from the latency histogram in a benchreport summary (nearest-rank percentiles)"
+                .into();
+        self
     }
 }
 

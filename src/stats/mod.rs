@@ -3,6 +3,7 @@
 pub mod histogram;
 pub mod load;
 pub mod resources;
+pub mod significance;
 
 use serde::Serialize;
 
