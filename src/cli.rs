@@ -367,9 +367,23 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
         args.config.as_deref(),
         &Settings::default(),
     )?;
+    let history = match (&args.history, &history_id) {
+        (Some(path), Some(id)) => {
+            let mut entries = if path.exists() {
+                crate::history::read(path)?
+            } else {
+                Vec::new()
+            };
+            // This build, without its time, so the site stays byte-identical.
+            entries.push(crate::history::HistoryEntry::of(&summary, id, None));
+            entries
+        }
+        _ => Vec::new(),
+    };
     let options = render::site::BuildOptions {
         title: args.title.clone(),
         single_file: args.single_file,
+        history,
     };
     let site = render::site::build_site(&summary, Some(&capacity), &options)?;
     if args.single_file {

@@ -20,6 +20,71 @@ use crate::stats::{RunSummary, Summary};
 pub const HISTORY_SCHEMA_VERSION: &str = "1.0";
 const HISTORY_MAJOR: &str = "1";
 
+/// A change between two consecutive builds worse than [`REGRESSION_THRESHOLD`].
+pub const REGRESSION_THRESHOLD: f64 = 0.10;
+
+/// A key metric of a run that got worse from one build to the next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Regression {
+    /// Index of the build in the history (0 = oldest).
+    pub build: usize,
+    pub id: String,
+    pub previous_id: String,
+    pub run: String,
+    pub metric: &'static str,
+    pub before: f64,
+    pub after: f64,
+    /// `after / before - 1`.
+    pub change: f64,
+}
+
+/// The metrics followed across builds: (name, value, true when higher is better).
+pub const TREND_METRICS: [(&str, fn(&HistoryRun) -> Option<f64>, bool); 3] = [
+    ("rps", |r| r.rps, true),
+    ("p99", |r| r.latency_ms.p99, false),
+    ("mem_peak", |r| r.mem_peak_mb, false),
+];
+
+/// Every change of a followed metric, between a build and the previous build that has the same
+/// run, that is worse by more than [`REGRESSION_THRESHOLD`] (relative).
+pub fn regressions(entries: &[HistoryEntry]) -> Vec<Regression> {
+    let mut found = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        for run in &entry.runs {
+            let previous = entries[..i]
+                .iter()
+                .rev()
+                .find_map(|e| e.runs.iter().find(|r| r.name == run.name).map(|r| (e, r)));
+            let Some((prev_entry, prev)) = previous else {
+                continue;
+            };
+            for (metric, value, higher_is_better) in TREND_METRICS {
+                let (Some(before), Some(after)) = (value(prev), value(run)) else {
+                    continue;
+                };
+                if before <= 0.0 {
+                    continue;
+                }
+                let change = after / before - 1.0;
+                let worse = if higher_is_better { -change } else { change };
+                if worse > REGRESSION_THRESHOLD {
+                    found.push(Regression {
+                        build: i,
+                        id: entry.id.clone(),
+                        previous_id: prev_entry.id.clone(),
+                        run: run.name.clone(),
+                        metric,
+                        before,
+                        after,
+                        change,
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
 /// One build in the history file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -252,5 +317,47 @@ mod tests {
     fn the_id_comes_from_the_flag_first() {
         assert_eq!(build_id(Some("v1.2")), Some("v1.2".into()));
         assert_eq!(build_id(Some("  ")), None);
+    }
+}
+
+#[cfg(test)]
+mod regression_tests {
+    use super::*;
+
+    fn entry(id: &str, rps: f64, p99: f64) -> HistoryEntry {
+        HistoryEntry {
+            schema_version: HISTORY_SCHEMA_VERSION.into(),
+            id: id.into(),
+            recorded_unix_s: None,
+            runs: vec![HistoryRun {
+                name: "api".into(),
+                requests: None,
+                success_rate: None,
+                rps: Some(rps),
+                latency_ms: HistoryLatency {
+                    p99: Some(p99),
+                    ..HistoryLatency::default()
+                },
+                cpu_peak_percent: None,
+                cpu_mean_percent: None,
+                mem_peak_mb: None,
+                mem_mean_mb: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn only_changes_worse_than_ten_percent_are_regressions() {
+        let entries = [
+            entry("a", 100.0, 10.0),
+            entry("b", 95.0, 10.5), // -5% rps, +5% p99: noise
+            entry("c", 80.0, 12.0), // -15.8% rps, +14.3% p99: both regress
+            entry("d", 100.0, 9.0), // better
+        ];
+        let found = regressions(&entries);
+        let got: Vec<(&str, &str)> = found.iter().map(|r| (r.id.as_str(), r.metric)).collect();
+        assert_eq!(got, [("c", "rps"), ("c", "p99")]);
+        assert_eq!(found[0].previous_id, "b");
+        assert!((found[0].change - (80.0 / 95.0 - 1.0)).abs() < 1e-12);
     }
 }

@@ -249,3 +249,40 @@ fn capacity_and_cost_of_the_recipeyak_runs() {
         );
     }
 }
+
+#[test]
+fn history_gives_trend_charts_and_marks_regressions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let history = tmp.path().join("history.jsonl");
+    let out = tmp.path().join("report");
+    // The same service ("api") measured twice: first the async server, then the sync one.
+    for (id, source) in [("one", "async-python"), ("two", "sync-python")] {
+        let runs = tmp.path().join(id);
+        let api = runs.join("api");
+        std::fs::create_dir_all(&api).unwrap();
+        for file in ["oha.txt", "psrecord.log"] {
+            let from = repo().join("sample-data/recipeyak").join(source).join(file);
+            std::fs::copy(from, api.join(file)).unwrap();
+        }
+        benchreport()
+            .arg("build")
+            .arg(&runs)
+            .args(["--quiet", "--history"])
+            .arg(&history)
+            .args(["--run-id", id, "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+    }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("Trends across builds"));
+    assert!(out.join("charts/trend-rps.svg").is_file());
+    // 495.30 -> 58.35 req/s is -88.2%; p99 186.6 -> 1410 ms is +655.7%.
+    let rps_change = format!("{:+.1}%", (58.3474 / 495.3030 - 1.0) * 100.0);
+    assert!(index.contains(&rps_change), "{rps_change}");
+    assert!(index.contains("two (after one)"));
+    assert_eq!(
+        std::fs::read_to_string(&history).unwrap().lines().count(),
+        2
+    );
+}

@@ -124,6 +124,12 @@ pub struct IndexBody {
     pub capacity: Table,
     /// The assumptions behind the capacity figures.
     pub capacity_notes: Vec<String>,
+    /// Trend charts across the builds of a history file (empty without one).
+    pub trends: Vec<Figure>,
+    /// Builds of the history, oldest first: number and id.
+    pub builds: Table,
+    /// Key metrics that got worse from one build to the next.
+    pub regressions: Table,
 }
 
 /// The content of one run's page.

@@ -13,6 +13,7 @@ use super::html::{
 use super::table::{best_rows, run_columns, Better, Column};
 use crate::capacity::CapacityAnalysis;
 use crate::error::Error;
+use crate::history::{self, HistoryEntry};
 use crate::output::Site;
 use crate::stats::load::LoadSummary;
 use crate::stats::{RunSummary, Summary, PERCENTILE_DEFINITION};
@@ -32,6 +33,8 @@ pub struct BuildOptions {
     pub title: Option<String>,
     /// One HTML file with every chart inlined, instead of a folder.
     pub single_file: bool,
+    /// Earlier builds and this one, oldest first, for trend charts (empty: no trends).
+    pub history: Vec<HistoryEntry>,
 }
 
 /// The name of the page in single-file mode.
@@ -85,6 +88,9 @@ pub fn build_site(
         inline: options.single_file,
     };
     let mut index = index_body(summary, &slugs, &run_link, options, &mut charts)?;
+    if options.history.len() > 1 {
+        add_trends(&mut index, &options.history, &mut charts)?;
+    }
     if let Some(analysis) = capacity {
         index.capacity = capacity_view::index_table(analysis);
         index.capacity_notes = capacity_view::assumptions(analysis);
@@ -344,6 +350,9 @@ fn index_body(
         provenance: provenance_table(summary.runs.iter()),
         capacity: Table::default(),
         capacity_notes: Vec::new(),
+        trends: Vec::new(),
+        builds: Table::default(),
+        regressions: Table::default(),
         skipped: summary
             .skipped
             .iter()
@@ -720,6 +729,81 @@ fn series_charts(
         svg,
     ));
     Ok(figures)
+}
+
+/// Trend charts of RPS and p99 per run across builds, the builds, and the regressions.
+fn add_trends(
+    index: &mut IndexBody,
+    entries: &[HistoryEntry],
+    charts: &mut Charts,
+) -> Result<(), Error> {
+    let mut names: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.runs.iter().map(|r| r.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for (metric, value, _) in history::TREND_METRICS {
+        let series: Vec<TimeSeries> = names
+            .iter()
+            .map(|name| TimeSeries {
+                name: name.to_string(),
+                unit: String::new(),
+                points: entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| {
+                        let run = e.runs.iter().find(|r| r.name == *name)?;
+                        Some(((i + 1) as f64, value(run)?))
+                    })
+                    .collect(),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let (title, unit) = match metric {
+            "rps" => ("Throughput across builds", "requests / s"),
+            "p99" => ("p99 latency across builds", "ms"),
+            _ => ("Peak memory across builds", "MiB"),
+        };
+        let svg = charts::xy_chart(title, "build (oldest = 1)", unit, &series, CHART)
+            .map_err(chart_error)?;
+        index
+            .trends
+            .push(charts.add("", &format!("trend-{metric}"), title, svg));
+    }
+    index.builds = Table::new("Builds", &[("build", true), ("id", false)]);
+    for (i, e) in entries.iter().enumerate() {
+        let n = (i + 1) as f64;
+        index.builds.rows.push(vec![
+            Cell::num(format::count(Some(i as u64 + 1)), Some(n)),
+            Cell::text(e.id.clone()),
+        ]);
+    }
+    index.regressions = Table::new(
+        "Regressions",
+        &[
+            ("build", false),
+            ("run", false),
+            ("metric", false),
+            ("before", true),
+            ("after", true),
+            ("change", true),
+        ],
+    );
+    for r in history::regressions(entries) {
+        index.regressions.rows.push(vec![
+            Cell::text(format!("{} (after {})", r.id, r.previous_id)),
+            Cell::text(r.run.clone()),
+            Cell::label(r.metric),
+            Cell::num(format::big(Some(r.before)), Some(r.before)),
+            Cell::num(format::big(Some(r.after)), Some(r.after)),
+            Cell::num(format!("{:+.1}%", r.change * 100.0), Some(r.change)),
+        ]);
+    }
+    Ok(())
 }
 
 /// Throughput against concurrency for each system measured at several concurrencies, with the
