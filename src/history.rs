@@ -38,8 +38,11 @@ pub struct Regression {
     pub change: f64,
 }
 
-/// The metrics followed across builds: (name, value, true when higher is better).
-pub const TREND_METRICS: [(&str, fn(&HistoryRun) -> Option<f64>, bool); 3] = [
+/// A metric followed across builds: (name, value, true when higher is better).
+pub type TrendMetric = (&'static str, fn(&HistoryRun) -> Option<f64>, bool);
+
+/// The metrics followed across builds.
+pub const TREND_METRICS: [TrendMetric; 3] = [
     ("rps", |r| r.rps, true),
     ("p99", |r| r.latency_ms.p99, false),
     ("mem_peak", |r| r.mem_peak_mb, false),
