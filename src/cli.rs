@@ -163,6 +163,10 @@ pub struct SummaryArgs {
     /// (repeatable). Results go to stderr; the exit status is 1 when one is breached.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
     pub thresholds: Vec<Threshold>,
+    /// The project file whose absolute `thresholds` also apply; default: `benchreport.toml` in
+    /// the first input folder.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Print no notes or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -186,6 +190,10 @@ pub struct CompareArgs {
     /// bound on the candidate, e.g. 'p95<500ms', 'error_rate<1%', 'cpu_peak<=80%'.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
     pub thresholds: Vec<Threshold>,
+    /// The project file whose `thresholds` also apply; default: `benchreport.toml` in the first
+    /// candidate folder.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
@@ -264,8 +272,39 @@ fn report_notes(summary: &stats::Summary) {
     }
 }
 
+/// The project file of the inputs: `explicit`, else `benchreport.toml` in the first input folder.
+fn project_config(
+    inputs: &[PathBuf],
+    explicit: Option<&std::path::Path>,
+) -> Result<Option<config::Config>, Error> {
+    let root = inputs
+        .iter()
+        .find(|p| p.is_dir())
+        .or(inputs.first())
+        .cloned()
+        .unwrap_or_default();
+    config::load_config(&root, explicit)
+}
+
+/// The command line's thresholds, then the project file's (only its absolute ones when
+/// `absolute` is set: there is no baseline).
+fn all_thresholds(
+    given: &[Threshold],
+    config: Option<&config::Config>,
+    absolute: bool,
+) -> Vec<Threshold> {
+    let from_file = config.into_iter().flat_map(|c| c.thresholds.iter());
+    given
+        .iter()
+        .chain(from_file.filter(|t| !absolute || !t.is_relative()))
+        .cloned()
+        .collect()
+}
+
 fn summary(args: &SummaryArgs) -> Result<u8, Error> {
     absolute_only(&args.thresholds)?;
+    let config = project_config(&args.inputs, args.config.as_deref())?;
+    let thresholds = all_thresholds(&args.thresholds, config.as_ref(), true);
     let summary = load_summary(&args.inputs, args.quiet)?;
     let text = if args.json {
         render::json::summary_json(&summary)
@@ -273,7 +312,7 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
         render::text::summary_table(&summary)
     };
     write_stdout(&text)?;
-    Ok(check_thresholds(&args.thresholds, &summary, args.quiet))
+    Ok(check_thresholds(&thresholds, &summary, args.quiet))
 }
 
 /// `summary` and `build` have no baseline: a relative threshold there is a usage error.
@@ -329,7 +368,9 @@ fn compare_command(args: &CompareArgs) -> Result<u8, Error> {
         },
         ..compare::Settings::default()
     };
-    let comparison = compare::compare(&baseline, &candidate, &args.thresholds, &settings);
+    let config = project_config(&candidate.inputs, args.config.as_deref())?;
+    let thresholds = all_thresholds(&args.thresholds, config.as_ref(), false);
+    let comparison = compare::compare(&baseline, &candidate, &thresholds, &settings);
     let text = match args.format {
         CompareFormat::Text => render::compare::text(&comparison),
         CompareFormat::Markdown => render::compare::markdown(&comparison),
@@ -423,7 +464,9 @@ fn finish_build(args: &BuildArgs, summary: &stats::Summary, id: Option<&str>) ->
             .map(|d| d.as_secs());
         crate::history::append(path, &crate::history::HistoryEntry::of(summary, id, now))?;
     }
-    Ok(check_thresholds(&args.thresholds, summary, args.quiet))
+    let config = project_config(&args.inputs, args.config.as_deref())?;
+    let thresholds = all_thresholds(&args.thresholds, config.as_ref(), true);
+    Ok(check_thresholds(&thresholds, summary, args.quiet))
 }
 
 fn capacity(args: &CapacityArgs) -> Result<u8, Error> {
@@ -493,13 +536,7 @@ pub fn analyze_capacity(
     explicit_config: Option<&std::path::Path>,
     overrides: &Settings,
 ) -> Result<capacity::CapacityAnalysis, Error> {
-    let root = inputs
-        .iter()
-        .find(|p| p.is_dir())
-        .or(inputs.first())
-        .cloned()
-        .unwrap_or_default();
-    let config = config::load_config(&root, explicit_config)?;
+    let config = project_config(inputs, explicit_config)?;
     if let Some(c) = &config {
         let names: Vec<&str> = summary.runs.iter().map(|r| r.name.as_str()).collect();
         c.check_run_names(&names)?;

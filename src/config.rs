@@ -27,6 +27,10 @@ pub struct Config {
     /// Runs by name (as benchreport names them: the folder path relative to the input folder).
     #[serde(default)]
     pub runs: BTreeMap<String, RunConfig>,
+    /// Gates, as on the command line (`thresholds = ["p95<500ms", "rps>=-10%"]`): absolute ones
+    /// apply to `summary`, `build` and `compare`; relative ones to `compare` only.
+    #[serde(default)]
+    pub thresholds: Vec<crate::compare::threshold::Threshold>,
     /// Where the file was read from.
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -151,3 +151,50 @@ fn malformed_psrecord_row_names_file_and_line() {
         .code(2)
         .stderr(predicate::str::contains("psrecord.log:3"));
 }
+
+/// A copy of one recipeyak run in a fresh folder, with a project file.
+fn run_with_config(run: &str, toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["oha.txt", "psrecord.log"] {
+        let from = repo().join("sample-data/recipeyak").join(run).join(file);
+        std::fs::copy(from, dir.path().join(file)).unwrap();
+    }
+    std::fs::write(dir.path().join("benchreport.toml"), toml).unwrap();
+    dir
+}
+
+#[test]
+fn thresholds_from_the_project_file_gate_summary_and_compare() {
+    // sync-python's p99 is 1410 ms.
+    let slow = run_with_config(
+        "sync-python",
+        "thresholds = [\"p99<500ms\", \"rps>=-10%\"]\n",
+    );
+    benchreport()
+        .args(["summary", "--quiet"])
+        .arg(slow.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("p99<500ms"));
+    // The relative one applies to compare: 8x slower than async-python.
+    benchreport()
+        .args(["compare", "--quiet"])
+        .arg(repo().join("sample-data/recipeyak/async-python"))
+        .arg(slow.path())
+        .assert()
+        .code(1);
+    let fine = run_with_config("async-python", "thresholds = [\"p99<500ms\"]\n");
+    benchreport()
+        .args(["summary", "--quiet"])
+        .arg(fine.path())
+        .assert()
+        .success();
+    let bad = run_with_config("async-python", "thresholds = [\"p99 is fast\"]\n");
+    benchreport()
+        .args(["summary", "--quiet"])
+        .arg(bad.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("benchreport.toml"))
+        .stderr(predicate::str::contains("thresholds"));
+}
