@@ -87,6 +87,34 @@ impl SampleSink for u64 {
     }
 }
 
+/// A sink whose contents combine: a parallel reader pushes each part of a file into an empty sink
+/// of its own and merges the parts in file order, and the result must be exactly what pushing
+/// every sample into one sink would have given.
+pub trait MergeableSink: SampleSink + Send + Sized {
+    /// An empty sink of the same kind.
+    fn empty(&self) -> Self;
+    /// Whether merging this sink after another gives exactly the result of pushing its samples
+    /// there. A sink that had to give up detail to bound its memory (e.g. it lumped rare error
+    /// messages together) says no; its part is then read again into the combined sink.
+    fn merges_exactly(&self) -> bool;
+    /// Adds everything of `later`, whose samples come after this sink's.
+    fn merge(&mut self, later: Self);
+}
+
+impl MergeableSink for u64 {
+    fn empty(&self) -> Self {
+        0
+    }
+
+    fn merges_exactly(&self) -> bool {
+        true
+    }
+
+    fn merge(&mut self, later: Self) {
+        *self += later;
+    }
+}
+
 /// Whether sample start times are wall-clock (epoch) or offsets from the start of the test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,11 +2,12 @@
 //! computed either from samples (exact) or from the figures a tool reported.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
 use super::histogram::LatencyHistogram;
-use crate::model::{ReportedLoad, Sample, SampleKind, SampleSink};
+use crate::model::{MergeableSink, ReportedLoad, Sample, SampleKind, SampleSink};
 
 /// Distinct error messages kept per run; the rest are counted under [`OTHER_ERRORS`].
 pub const MAX_DISTINCT_ERRORS: usize = 1000;
@@ -25,6 +26,16 @@ struct Bucket {
     threads_max: Option<u32>,
 }
 
+impl Bucket {
+    fn add(&mut self, other: &Bucket) {
+        self.requests += other.requests;
+        self.failures += other.failures;
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+        self.threads_max = max_option(self.threads_max, other.threads_max);
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct LabelAcc {
     failures: u64,
@@ -33,8 +44,135 @@ struct LabelAcc {
     last_end_us: Option<i64>,
 }
 
+impl LabelAcc {
+    fn merge(&mut self, other: &LabelAcc) {
+        self.failures += other.failures;
+        self.hist.merge(&other.hist);
+        self.first_start_us = min_option(self.first_start_us, other.first_start_us);
+        self.last_end_us = max_option(self.last_end_us, other.last_end_us);
+    }
+}
+
+fn min_option<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_option<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// FxHash (rustc's hasher): labels and seconds are looked up once per sample, and SipHash's
+/// resistance to crafted collisions buys nothing for a local log file.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Index of a sample kind in per-kind tables.
+fn kind_index(kind: SampleKind) -> usize {
+    match kind {
+        SampleKind::Request => 0,
+        SampleKind::Transaction => 1,
+        SampleKind::SubResult => 2,
+    }
+}
+
+const KINDS: [SampleKind; 3] = [
+    SampleKind::Request,
+    SampleKind::Transaction,
+    SampleKind::SubResult,
+];
+
+/// Error messages and their counts, at most [`MAX_DISTINCT_ERRORS`] of them: the messages seen
+/// first are kept, later new ones are counted under [`OTHER_ERRORS`]. Each message remembers when
+/// it was first seen, so that accumulators of consecutive parts of the input merge into exactly
+/// what one accumulator would have kept.
+#[derive(Debug, Clone, Default)]
+struct ErrorCounts {
+    /// message -> (count, order of first appearance)
+    counts: BTreeMap<String, (u64, u64)>,
+    next_order: u64,
+    /// Whether a message was lumped under [`OTHER_ERRORS`] because the table was full.
+    lumped: bool,
+}
+
+impl ErrorCounts {
+    fn add(&mut self, key: &str, n: u64) {
+        if let Some((count, _)) = self.counts.get_mut(key) {
+            *count += n;
+        } else if self.counts.len() < MAX_DISTINCT_ERRORS {
+            self.insert(key, n);
+        } else {
+            self.lumped = true;
+            match self.counts.get_mut(OTHER_ERRORS) {
+                Some((count, _)) => *count += n,
+                None => self.insert(OTHER_ERRORS, n),
+            }
+        }
+    }
+
+    fn insert(&mut self, key: &str, n: u64) {
+        self.counts.insert(key.to_string(), (n, self.next_order));
+        self.next_order += 1;
+    }
+
+    /// Adds the counts of a later part, message by message in the order it first saw them: the
+    /// same decisions (kept or lumped) as if its samples had come here one by one. Exact only
+    /// when `later` lumped nothing (see [`MergeableSink::merges_exactly`]).
+    fn merge(&mut self, later: ErrorCounts) {
+        let mut entries: Vec<(String, (u64, u64))> = later.counts.into_iter().collect();
+        entries.sort_by_key(|(_, (_, order))| *order);
+        for (key, (n, _)) in entries {
+            self.add(&key, n);
+        }
+        self.lumped |= later.lumped;
+    }
+
+    fn to_map(&self) -> BTreeMap<String, u64> {
+        self.counts
+            .iter()
+            .map(|(k, (n, _))| (k.clone(), *n))
+            .collect()
+    }
+}
+
 /// Streams raw samples into exact statistics with memory bounded by the number of distinct
 /// latency values, labels, status codes and seconds, never by the number of samples.
+///
+/// Accumulators of consecutive parts of the input merge ([`MergeableSink`]) into exactly the
+/// accumulator of the whole, so parts can be read in parallel.
 #[derive(Debug, Clone, Default)]
 pub struct LoadAccumulator {
     requests: u64,
@@ -43,10 +181,12 @@ pub struct LoadAccumulator {
     first_start_us: Option<i64>,
     last_end_us: Option<i64>,
     untimed: u64,
-    buckets: BTreeMap<i64, Bucket>,
-    labels: HashMap<SampleKind, HashMap<String, LabelAcc>>,
+    /// Second since 1970 (or since the start, for relative clocks) -> figures.
+    buckets: FastMap<i64, Bucket>,
+    /// Per label, for each kind (indexed by [`kind_index`]).
+    labels: [FastMap<Box<str>, LabelAcc>; 3],
     status_codes: BTreeMap<String, u64>,
-    errors: BTreeMap<String, u64>,
+    errors: ErrorCounts,
     transactions: u64,
     sub_results: u64,
     bytes: u64,
@@ -78,19 +218,63 @@ impl SampleSink for LoadAccumulator {
                 .filter(|e| !e.is_empty())
                 .or(s.status)
                 .unwrap_or("failure");
-            self.count_error(key);
+            self.errors.add(key, 1);
         }
         if let Some(code) = s.status {
-            *self.status_codes.entry(code.to_string()).or_insert(0) += 1;
+            // Look up by the borrowed code first so the common case allocates nothing.
+            match self.status_codes.get_mut(code) {
+                Some(n) => *n += 1,
+                None => {
+                    self.status_codes.insert(code.to_string(), 1);
+                }
+            }
         }
         self.bytes += s.bytes.unwrap_or(0);
-        if let Some(t) = s.threads {
-            self.max_threads = Some(self.max_threads.map_or(t, |m| m.max(t)));
-        }
+        self.max_threads = max_option(self.max_threads, s.threads);
         match s.start_us {
             Some(start) => self.push_timed(start, s),
             None => self.untimed += 1,
         }
+    }
+}
+
+impl MergeableSink for LoadAccumulator {
+    fn empty(&self) -> Self {
+        Self::default()
+    }
+
+    fn merges_exactly(&self) -> bool {
+        !self.errors.lumped
+    }
+
+    fn merge(&mut self, later: Self) {
+        self.requests += later.requests;
+        self.failures += later.failures;
+        self.hist.merge(&later.hist);
+        self.first_start_us = min_option(self.first_start_us, later.first_start_us);
+        self.last_end_us = max_option(self.last_end_us, later.last_end_us);
+        self.untimed += later.untimed;
+        for (second, bucket) in &later.buckets {
+            self.buckets.entry(*second).or_default().add(bucket);
+        }
+        for (mine, theirs) in self.labels.iter_mut().zip(&later.labels) {
+            for (label, acc) in theirs {
+                match mine.get_mut(label) {
+                    Some(m) => m.merge(acc),
+                    None => {
+                        mine.insert(label.clone(), acc.clone());
+                    }
+                }
+            }
+        }
+        for (code, n) in later.status_codes {
+            *self.status_codes.entry(code).or_insert(0) += n;
+        }
+        self.errors.merge(later.errors);
+        self.transactions += later.transactions;
+        self.sub_results += later.sub_results;
+        self.bytes += later.bytes;
+        self.max_threads = max_option(self.max_threads, later.max_threads);
     }
 }
 
@@ -105,37 +289,27 @@ impl LoadAccumulator {
     }
 
     fn push_label(&mut self, label: &str, s: &Sample<'_>) {
-        let by_label = self.labels.entry(s.kind).or_default();
+        let by_label = &mut self.labels[kind_index(s.kind)];
         // Look up by the borrowed label first so the common case allocates nothing.
-        if !by_label.contains_key(label) {
-            by_label.insert(label.to_string(), LabelAcc::default());
-        }
-        let acc = by_label.get_mut(label).expect("inserted above");
+        let acc = match by_label.get_mut(label) {
+            Some(acc) => acc,
+            None => by_label.entry(label.into()).or_default(),
+        };
         if !s.success {
             acc.failures += 1;
         }
         acc.hist.record(s.elapsed_ns);
         if let Some(start) = s.start_us {
             let end = start + (s.elapsed_ns / 1000) as i64;
-            acc.first_start_us = Some(acc.first_start_us.map_or(start, |f| f.min(start)));
-            acc.last_end_us = Some(acc.last_end_us.map_or(end, |l| l.max(end)));
-        }
-    }
-
-    fn count_error(&mut self, key: &str) {
-        if let Some(n) = self.errors.get_mut(key) {
-            *n += 1;
-        } else if self.errors.len() < MAX_DISTINCT_ERRORS {
-            self.errors.insert(key.to_string(), 1);
-        } else {
-            *self.errors.entry(OTHER_ERRORS.to_string()).or_insert(0) += 1;
+            acc.first_start_us = min_option(acc.first_start_us, Some(start));
+            acc.last_end_us = max_option(acc.last_end_us, Some(end));
         }
     }
 
     fn push_timed(&mut self, start: i64, s: &Sample<'_>) {
         let end = start + (s.elapsed_ns / 1000) as i64;
-        self.first_start_us = Some(self.first_start_us.map_or(start, |f| f.min(start)));
-        self.last_end_us = Some(self.last_end_us.map_or(end, |l| l.max(end)));
+        self.first_start_us = min_option(self.first_start_us, Some(start));
+        self.last_end_us = max_option(self.last_end_us, Some(end));
         let b = self.buckets.entry(start.div_euclid(1_000_000)).or_default();
         b.requests += 1;
         if !s.success {
@@ -143,9 +317,7 @@ impl LoadAccumulator {
         }
         b.sum_ns += s.elapsed_ns as u128;
         b.max_ns = b.max_ns.max(s.elapsed_ns);
-        if let Some(t) = s.threads {
-            b.threads_max = Some(b.threads_max.map_or(t, |m| m.max(t)));
-        }
+        b.threads_max = max_option(b.threads_max, s.threads);
     }
 
     /// The exact latency histogram of all requests.
@@ -171,9 +343,9 @@ impl LoadAccumulator {
             _ => None,
         };
         let rps = duration_s.map(|d| self.requests as f64 / d);
-        let mut labels: Vec<LabelSummary> = self
-            .labels
+        let mut labels: Vec<LabelSummary> = KINDS
             .iter()
+            .zip(&self.labels)
             .flat_map(|(kind, by_label)| {
                 by_label
                     .iter()
@@ -199,7 +371,7 @@ impl LoadAccumulator {
             latency_histogram_ns: self.hist.iter().map(|(v, n)| [v, n]).collect(),
             latency_method: "exact, from every sample (nearest-rank percentiles)".into(),
             status_codes: self.status_codes.clone(),
-            errors: self.errors.clone(),
+            errors: self.errors.to_map(),
             transactions: self.transactions,
             sub_results: self.sub_results,
             bytes_total: Some(self.bytes),
@@ -212,8 +384,8 @@ impl LoadAccumulator {
     }
 
     fn series(&self) -> Option<Series> {
-        let (&first, _) = self.buckets.first_key_value()?;
-        let (&last, _) = self.buckets.last_key_value()?;
+        let first = *self.buckets.keys().min()?;
+        let last = *self.buckets.keys().max()?;
         let points = (first..=last)
             .map(|sec| {
                 let b = self.buckets.get(&sec).cloned().unwrap_or_default();
@@ -682,6 +854,80 @@ mod tests {
         let counts: Vec<u64> = series.points.iter().map(|p| p.requests).collect();
         assert_eq!(counts, vec![1, 0, 1]);
         assert_eq!(series.start_unix_ms, Some(10_000));
+    }
+
+    /// A sample from generated numbers: labels, kinds, errors and times vary.
+    fn generated(i: usize, v: (u16, u8, u16, bool), messages: &[String]) -> Sample<'_> {
+        const LABELS: [&str; 4] = ["a", "b", "c-0", "d"];
+        let (ms, pick, err, timed) = v;
+        let kind = match pick % 7 {
+            5 => SampleKind::Transaction,
+            6 => SampleKind::SubResult,
+            _ => SampleKind::Request,
+        };
+        let failed = pick % 3 == 0;
+        Sample {
+            start_us: timed.then_some(1_000_000_000 + i as i64 * 37_000),
+            elapsed_ns: u64::from(ms) * 1_000_000 + u64::from(pick % 2) * 1_500,
+            success: !failed,
+            status: Some(if failed { "500" } else { "200" }),
+            label: Some(LABELS[usize::from(pick) % 4]),
+            error: failed.then(|| messages[usize::from(err) % messages.len()].as_str()),
+            threads: Some(u32::from(pick)),
+            bytes: Some(u64::from(ms)),
+            ttfb_ns: None,
+            kind,
+        }
+    }
+
+    proptest::proptest! {
+        /// Accumulating two consecutive parts and merging them gives exactly the accumulator of
+        /// the whole, including which error messages are kept when there are too many, unless the
+        /// later part says it cannot merge exactly.
+        #[test]
+        fn merging_parts_equals_one_pass(
+            values in proptest::collection::vec((0u16..3000, 0u8..255, 0u16..2000, proptest::bool::ANY), 0..3000),
+            cut in 0usize..3000,
+            distinct in 1usize..2000,
+        ) {
+            let messages: Vec<String> = (0..distinct).map(|i| format!("error {i}")).collect();
+            let cut = cut.min(values.len());
+            let mut whole = LoadAccumulator::new();
+            let mut first = LoadAccumulator::new();
+            let mut second = first.empty();
+            for (i, v) in values.iter().enumerate() {
+                let s = generated(i, *v, &messages);
+                whole.push(&s);
+                if i < cut { first.push(&s) } else { second.push(&s) }
+            }
+            if second.merges_exactly() {
+                first.merge(second);
+                proptest::prop_assert_eq!(first.summarize(None), whole.summarize(None));
+            }
+        }
+    }
+
+    #[test]
+    fn a_later_part_that_lumped_errors_does_not_merge_exactly() {
+        let messages: Vec<String> = (0..=MAX_DISTINCT_ERRORS).map(|i| format!("e{i}")).collect();
+        let mut acc = LoadAccumulator::new();
+        for (i, m) in messages.iter().enumerate() {
+            acc.push(&Sample {
+                error: Some(m),
+                ..sample(i as i64, 1, false, "a")
+            });
+        }
+        assert!(!acc.merges_exactly());
+        assert_eq!(acc.summarize(None).errors.get(OTHER_ERRORS), Some(&1));
+        // The earlier part may have lumped: merging after it stays exact.
+        let mut later = acc.empty();
+        later.push(&Sample {
+            error: Some("e0"),
+            ..sample(5_000, 1, false, "a")
+        });
+        assert!(later.merges_exactly());
+        acc.merge(later);
+        assert_eq!(acc.summarize(None).errors.get("e0"), Some(&2));
     }
 
     #[test]
