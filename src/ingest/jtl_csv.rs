@@ -57,10 +57,36 @@ use crate::error::IngestError;
 use crate::ingest::text::decode;
 use crate::model::{Clock, FileIngest, Sample, SampleKind, SampleSink, ToolInfo, Warning};
 
+mod split;
+
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The delimiters JMeter users configure (`jmeter.save.saveservice.default_delimiter`).
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/// The fields of one CSV record: a `csv::ByteRecord`, or a record of the parallel reader's own
+/// splitter ([`split::Record`]), which follows the csv crate's grammar byte for byte.
+pub(crate) trait Fields {
+    fn len(&self) -> usize;
+    fn get(&self, i: usize) -> Option<&[u8]>;
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl Fields for ByteRecord {
+    fn len(&self) -> usize {
+        ByteRecord::len(self)
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        ByteRecord::get(self, i)
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Columns and column sets
@@ -329,7 +355,7 @@ impl Layout {
         }
     }
 
-    fn from_header(header: &ByteRecord, line: u64) -> Self {
+    fn from_header(header: &impl Fields, line: u64) -> Self {
         let fields: Vec<Option<Col>> = header.iter().map(Col::from_name).collect();
         let version = DEFAULT_COLUMN_SETS
             .iter()
@@ -345,7 +371,7 @@ impl Layout {
     }
 
     /// The version default that fits a record of a file without header.
-    fn infer(record: &ByteRecord) -> Result<Self, String> {
+    fn infer(record: &impl Fields) -> Result<Self, String> {
         let n = record.len();
         let exact = DEFAULT_COLUMN_SETS.iter().filter(|d| d.columns.len() == n);
         let with_variables = DEFAULT_COLUMN_SETS.iter().filter(|d| d.columns.len() < n);
@@ -370,7 +396,7 @@ impl Layout {
 }
 
 /// The first field of `record` that does not have the shape of its column in `columns`.
-fn misfit(columns: &[Col], record: &ByteRecord) -> Option<(usize, Col)> {
+fn misfit(columns: &[Col], record: &impl Fields) -> Option<(usize, Col)> {
     columns
         .iter()
         .zip(record.iter())
@@ -379,7 +405,7 @@ fn misfit(columns: &[Col], record: &ByteRecord) -> Option<(usize, Col)> {
         .map(|(i, (col, _))| (i, *col))
 }
 
-fn no_layout_message(record: &ByteRecord) -> String {
+fn no_layout_message(record: &impl Fields) -> String {
     let n = record.len();
     let advice = "expected one of JMeter's default column sets (12 columns for 2.x, 14 for 3.0, \
                   16 for 3.1-4.0, 17 for 5.x) starting with a time stamp; set \
@@ -399,7 +425,7 @@ fn no_layout_message(record: &ByteRecord) -> String {
 }
 
 /// Whether a record is a header line: its first field and several others name JMeter columns.
-fn looks_like_header(record: &ByteRecord, min_known: usize) -> bool {
+fn looks_like_header(record: &impl Fields, min_known: usize) -> bool {
     let Some(first) = record.get(0) else {
         return false;
     };
@@ -558,7 +584,8 @@ pub fn parse(
     while have_current {
         let have_next = read_record(path, &mut csv_reader, &mut next)?;
         let complete = have_next || csv_reader.get_ref().ended_with_line_break();
-        rows.handle(&current, !have_next, complete, sink)?;
+        let line = current.position().map_or(0, |p| p.line());
+        rows.handle(&current, line, !have_next, complete, sink)?;
         std::mem::swap(&mut current, &mut next);
         have_current = have_next;
     }
@@ -645,12 +672,12 @@ impl<'p> Rows<'p> {
     /// One record: a header, a data row, or the damaged end of a killed run.
     fn handle(
         &mut self,
-        record: &ByteRecord,
+        record: &impl Fields,
+        line: u64,
         is_last: bool,
         complete: bool,
         sink: &mut dyn SampleSink,
     ) -> Result<(), IngestError> {
-        let line = record.position().map_or(0, |p| p.line());
         if !complete {
             self.warn_incomplete(line);
             return Ok(());
@@ -686,7 +713,7 @@ impl<'p> Rows<'p> {
 
     /// Makes sure the layout in force has as many fields as the record; a file without header,
     /// or rows appended by a run with other settings, get a version default.
-    fn fit_layout(&mut self, record: &ByteRecord, line: u64) -> Result<(), String> {
+    fn fit_layout(&mut self, record: &impl Fields, line: u64) -> Result<(), String> {
         let before = match &self.layout {
             Some(layout) if layout.fields.len() == record.len() => return Ok(()),
             Some(layout) => Some((layout.fields.len(), layout.header_line)),
@@ -730,7 +757,7 @@ impl<'p> Rows<'p> {
     /// Latin-1 only when they are not UTF-8).
     fn push_row(
         &mut self,
-        record: &ByteRecord,
+        record: &impl Fields,
         sink: &mut dyn SampleSink,
     ) -> Result<(), FieldError> {
         let Some(layout) = &self.layout else {
@@ -811,7 +838,7 @@ const BOOL_EXPECTED: &str = "true or false";
 
 /// A value that must be there and parse.
 fn required<T>(
-    record: &ByteRecord,
+    record: &impl Fields,
     layout: &Layout,
     field: usize,
     parse: impl Fn(&[u8]) -> Option<T>,
@@ -830,7 +857,7 @@ fn required<T>(
 
 /// A value that may be empty or `null`, but must parse when it is there.
 fn optional<T>(
-    record: &ByteRecord,
+    record: &impl Fields,
     layout: &Layout,
     field: Option<usize>,
     parse: impl Fn(&[u8]) -> Option<T>,
@@ -844,7 +871,7 @@ fn optional<T>(
     }
 }
 
-fn raw_at(record: &ByteRecord, field: Option<usize>) -> Option<&[u8]> {
+fn raw_at(record: &impl Fields, field: Option<usize>) -> Option<&[u8]> {
     field.and_then(|i| record.get(i))
 }
 
@@ -853,7 +880,7 @@ fn text(raw: Option<&[u8]>) -> Option<Cow<'_, str>> {
     raw.filter(|v| !is_absent(v)).map(decode)
 }
 
-fn text_at(record: &ByteRecord, field: Option<usize>) -> Option<Cow<'_, str>> {
+fn text_at(record: &impl Fields, field: Option<usize>) -> Option<Cow<'_, str>> {
     text(raw_at(record, field))
 }
 
