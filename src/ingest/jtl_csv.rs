@@ -57,6 +57,7 @@ use crate::error::IngestError;
 use crate::ingest::text::decode;
 use crate::model::{Clock, FileIngest, Sample, SampleKind, SampleSink, ToolInfo, Warning};
 
+pub mod parallel;
 mod split;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -628,6 +629,10 @@ impl<R: Read> Read for TrackLastByte<R> {
     }
 }
 
+fn is_blank(record: &impl Fields) -> bool {
+    record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty())
+}
+
 /// A value that does not fit its column.
 struct FieldError {
     field: usize,
@@ -638,6 +643,9 @@ struct FieldError {
 struct Rows<'p> {
     path: &'p Path,
     layout: Option<Layout>,
+    /// Bumped whenever `layout` is replaced, so the parallel reader can tell whether the layout a
+    /// worker assumed is still the one in force.
+    layout_generation: u64,
     family: SubResultRows,
     samples: u64,
     warnings: Vec<Warning>,
@@ -648,6 +656,7 @@ impl<'p> Rows<'p> {
         Rows {
             path,
             layout: None,
+            layout_generation: 0,
             family: SubResultRows::default(),
             samples: 0,
             warnings: Vec::new(),
@@ -682,12 +691,12 @@ impl<'p> Rows<'p> {
             self.warn_incomplete(line);
             return Ok(());
         }
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
+        if is_blank(record) {
             // A line of blanks: nothing JMeter wrote, nothing to read.
             return Ok(());
         }
         if looks_like_header(record, 2) {
-            self.layout = Some(Layout::from_header(record, line));
+            self.set_layout(Layout::from_header(record, line));
             self.family.reset();
             return Ok(());
         }
@@ -711,6 +720,45 @@ impl<'p> Rows<'p> {
         }
     }
 
+    fn set_layout(&mut self, layout: Layout) {
+        self.layout = Some(layout);
+        self.layout_generation += 1;
+    }
+
+    /// A data row in the common case, for a parallel worker that may not change the layout or
+    /// warn: `Err` for anything else (a header, another field count, a value that does not
+    /// parse), which the worker leaves to the sequential reader.
+    fn handle_strict(&mut self, record: &impl Fields, sink: &mut dyn SampleSink) -> Result<(), ()> {
+        if is_blank(record) {
+            return Ok(());
+        }
+        let fits = self
+            .layout
+            .as_ref()
+            .is_some_and(|l| l.fields.len() == record.len());
+        if !fits || looks_like_header(record, 2) {
+            return Err(());
+        }
+        self.push_row(record, sink).map_err(|_| ())
+    }
+
+    /// Whether a record's kind does not depend on the rows before it: a data row whose label
+    /// cannot be a sub-result's `<parent>-<index>`. From such a row on, a worker that starts
+    /// mid-file classifies rows exactly as a reader from the start would.
+    fn starts_a_family(&self, record: &impl Fields) -> bool {
+        let Some(layout) = &self.layout else {
+            return false;
+        };
+        if is_blank(record) || layout.fields.len() != record.len() || looks_like_header(record, 2) {
+            return false;
+        }
+        let label = raw_at(record, layout.at.label).unwrap_or_default();
+        match label.iter().rposition(|&b| b == b'-') {
+            Some(dash) => parse_uint(&label[dash + 1..]).is_none(),
+            None => true,
+        }
+    }
+
     /// Makes sure the layout in force has as many fields as the record; a file without header,
     /// or rows appended by a run with other settings, get a version default.
     fn fit_layout(&mut self, record: &impl Fields, line: u64) -> Result<(), String> {
@@ -722,7 +770,7 @@ impl<'p> Rows<'p> {
         let inferred = Layout::infer(record);
         match (before, inferred) {
             (None, Ok(layout)) => {
-                self.layout = Some(layout);
+                self.set_layout(layout);
                 Ok(())
             }
             (None, Err(message)) => Err(message),
@@ -736,7 +784,7 @@ impl<'p> Rows<'p> {
                         layout.version.as_deref().unwrap_or("default columns"),
                     ),
                 );
-                self.layout = Some(layout);
+                self.set_layout(layout);
                 self.family.reset();
                 Ok(())
             }
