@@ -15,11 +15,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use crate::error::{Error, IngestError};
-use crate::ingest::{self, Format};
+use crate::ingest::{self, Format, Identity, ReadOptions};
 use crate::model::{
-    FileIngest, OwnedSample, ReportedLoad, ReportedResources, ResourceSeries, SampleSink, ToolInfo,
-    Warning,
+    FileIngest, MergeableSink, OwnedSample, ReportedLoad, ReportedResources, ResourceSeries,
+    SampleSink, ToolInfo, Warning,
 };
 use crate::stats::load::LoadAccumulator;
 
@@ -230,8 +233,13 @@ pub struct Source {
     pub format: &'static str,
     pub tool: ToolInfo,
     pub bytes: u64,
-    /// SHA-256 of the file's bytes, hex.
+    /// SHA-256 of the file's bytes, hex; `None` for a file larger than
+    /// [`ingest::FULL_HASH_MAX_BYTES`] unless asked (`--sha256`), which has a `fingerprint`.
     pub sha256: Option<String>,
+    /// For a large file: SHA-256 of its size, first MiB and last MiB, hex (see
+    /// [`ingest::Identity::Fingerprint`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// What the file contributed: "samples", "reported load", "resources", ...
     pub role: String,
     pub samples: u64,
@@ -253,9 +261,16 @@ pub struct Run {
 
 /// Reads every file of every run. A benchreport file holding several runs adds them as runs.
 pub fn read_runs(discovery: &Discovery) -> Result<Vec<Run>, Error> {
+    read_runs_with(discovery, &ReadOptions::default())
+}
+
+/// [`read_runs`] with a number of threads and a progress callback. The files of a run are read
+/// in parallel (a large CSV JTL on every thread), each into an accumulator of its own, and merged
+/// in file order: the figures are those of reading them one after the other.
+pub fn read_runs_with(discovery: &Discovery, options: &ReadOptions<'_>) -> Result<Vec<Run>, Error> {
     let mut runs = Vec::new();
     for files in &discovery.runs {
-        let (run, embedded) = read_run(files)?;
+        let (run, embedded) = read_run(files, options)?;
         if run.has_content() {
             runs.push(run);
         }
@@ -326,21 +341,109 @@ impl Run {
     }
 }
 
-fn read_run(files: &RunFiles) -> Result<(Run, Vec<Run>), Error> {
+/// A file read into an accumulator of its own.
+struct ReadFile {
+    ingest: FileIngest,
+    identity: Identity,
+    samples: LoadAccumulator,
+}
+
+fn read_file(file: &InputFile, options: &ReadOptions<'_>) -> Result<ReadFile, IngestError> {
+    let mut samples = LoadAccumulator::new();
+    let (ingest, identity) =
+        ingest::parse_file_with(&file.path, file.format, &mut samples, options)?;
+    Ok(ReadFile {
+        ingest,
+        identity,
+        samples,
+    })
+}
+
+/// Reads the files of a run: the small ones on a pool of threads (one file per thread), then
+/// each large one on all threads.
+fn read_files(
+    files: &[InputFile],
+    options: &ReadOptions<'_>,
+) -> Vec<Result<ReadFile, IngestError>> {
+    let mut results: Vec<Option<Result<ReadFile, IngestError>>> =
+        files.iter().map(|_| None).collect();
+    let (large, small): (Vec<usize>, Vec<usize>) =
+        (0..files.len()).partition(|&i| ingest::reads_in_parallel(files[i].format, files[i].bytes));
+    let one_thread = ReadOptions {
+        threads: 1,
+        ..*options
+    };
+    let pool = options.threads.min(small.len());
+    if pool > 1 {
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<Result<ReadFile, IngestError>>>> =
+            small.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..pool {
+                scope.spawn(|| loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&i) = small.get(k) else { return };
+                    let result = read_file(&files[i], &one_thread);
+                    if let Ok(mut slot) = slots[k].lock() {
+                        *slot = Some(result);
+                    }
+                });
+            }
+        });
+        for (k, slot) in slots.into_iter().enumerate() {
+            results[small[k]] = slot.into_inner().ok().flatten();
+        }
+    } else {
+        for &i in &small {
+            results[i] = Some(read_file(&files[i], &one_thread));
+        }
+    }
+    for &i in &large {
+        results[i] = Some(read_file(&files[i], options));
+    }
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(r, f)| {
+            r.unwrap_or_else(|| {
+                Err(IngestError::new(
+                    &f.path,
+                    "not read (a reading thread failed)",
+                ))
+            })
+        })
+        .collect()
+}
+
+fn read_run(files: &RunFiles, options: &ReadOptions<'_>) -> Result<(Run, Vec<Run>), Error> {
     let mut run = Run {
         name: files.name.clone(),
         ..Run::default()
     };
     let mut embedded_runs = Vec::new();
     let mut acc = LoadAccumulator::new();
-    for file in &files.files {
-        let (ingest, sha256) = ingest::parse_file(&file.path, file.format, &mut acc)?;
+    for (file, read) in files.files.iter().zip(read_files(&files.files, options)) {
+        let ReadFile {
+            ingest,
+            identity,
+            samples,
+        } = read?;
+        let (ingest, identity) = if acc.is_empty() {
+            acc = samples;
+            (ingest, identity)
+        } else if samples.merges_exactly() {
+            acc.merge(samples);
+            (ingest, identity)
+        } else {
+            // Too many distinct errors to merge exactly: read the file again into the run.
+            ingest::parse_file_with(&file.path, file.format, &mut acc, options)?
+        };
         if files.named_by_stem && files.files.len() == 1 {
             if let Some(name) = &ingest.declared_name {
                 run.name = name.clone();
             }
         }
-        let source = source_of(file, &ingest, sha256);
+        let source = source_of(file, &ingest, &identity);
         for embedded in ingest.embedded_runs {
             embedded_runs.push(embedded_run(&run.name, files, embedded, &source)?);
         }
@@ -362,7 +465,7 @@ fn read_run(files: &RunFiles) -> Result<(Run, Vec<Run>), Error> {
     Ok((run, embedded_runs))
 }
 
-fn source_of(file: &InputFile, ingest: &FileIngest, sha256: String) -> Source {
+fn source_of(file: &InputFile, ingest: &FileIngest, identity: &Identity) -> Source {
     let mut roles = Vec::new();
     if ingest.samples > 0 {
         roles.push("samples");
@@ -384,7 +487,8 @@ fn source_of(file: &InputFile, ingest: &FileIngest, sha256: String) -> Source {
         format: file.format.id(),
         tool: ingest.tool.clone(),
         bytes: file.bytes,
-        sha256: Some(sha256),
+        sha256: identity.sha256().map(str::to_string),
+        fingerprint: identity.fingerprint().map(str::to_string),
         role: roles.join(", "),
         samples: ingest.samples,
     }

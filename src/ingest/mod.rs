@@ -12,7 +12,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
-use crate::model::{FileIngest, SampleSink};
+use crate::model::{FileIngest, MergeableSink, SampleSink};
 
 pub mod ab;
 pub mod hey;
@@ -156,17 +156,204 @@ pub fn parse_file(
     Ok((ingest, reader.into_inner().hex_digest()))
 }
 
-/// A reader that computes the SHA-256 of everything read through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
+/// How [`parse_file_with`] reads.
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Threads a large file may be read with.
+    pub threads: usize,
+    /// Called with the number of bytes read, as reading goes on (for a progress bar).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Compute the SHA-256 of files larger than [`FULL_HASH_MAX_BYTES`] too.
+    pub full_hash: bool,
 }
 
-impl<R: Read> HashingReader<R> {
+impl Default for ReadOptions<'_> {
+    fn default() -> Self {
+        ReadOptions {
+            threads: default_threads(),
+            progress: None,
+            full_hash: false,
+        }
+    }
+}
+
+/// Files up to this size are identified by the SHA-256 of all their bytes; larger ones (unless
+/// asked) by [`Identity::Fingerprint`]: hashing every byte costs 0.5 s per GB with the CPU's SHA
+/// instructions and 2 to 4 s per GB without, more than reading a JTL takes.
+pub const FULL_HASH_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How much of each end of a large file its fingerprint covers.
+pub const FINGERPRINT_END_BYTES: u64 = 1024 * 1024;
+
+/// What identifies an input file's content in a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// SHA-256 of every byte, hex (what `sha256sum FILE` prints).
+    Sha256(String),
+    /// SHA-256 (hex) of the file's size in decimal and a line break, its first MiB and its last
+    /// MiB: what `(stat -c %s FILE; head -c 1048576 FILE; tail -c 1048576 FILE) | sha256sum`
+    /// prints. It tells files apart (the ends of a log hold its first and last samples and their
+    /// time stamps) but does not prove that the middle is unchanged.
+    Fingerprint(String),
+}
+
+impl Identity {
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            Identity::Sha256(h) => Some(h),
+            Identity::Fingerprint(_) => None,
+        }
+    }
+
+    pub fn fingerprint(&self) -> Option<&str> {
+        match self {
+            Identity::Sha256(_) => None,
+            Identity::Fingerprint(h) => Some(h),
+        }
+    }
+}
+
+/// Whether a file of this size gets its full SHA-256.
+fn hashes_fully(bytes: u64, options: &ReadOptions<'_>) -> bool {
+    options.full_hash || bytes <= FULL_HASH_MAX_BYTES
+}
+
+/// The [`Identity::Fingerprint`] of a file.
+pub fn fingerprint_of_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{len}\n").as_bytes());
+    let mut buf = Vec::new();
+    (&mut file)
+        .take(FINGERPRINT_END_BYTES)
+        .read_to_end(&mut buf)?;
+    hasher.update(&buf);
+    buf.clear();
+    file.seek(SeekFrom::Start(len.saturating_sub(FINGERPRINT_END_BYTES)))?;
+    file.take(FINGERPRINT_END_BYTES).read_to_end(&mut buf)?;
+    hasher.update(&buf);
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The identity of a file (see [`ReadOptions::full_hash`]).
+pub fn identity_of_file(path: &Path, options: &ReadOptions<'_>) -> std::io::Result<Identity> {
+    let bytes = std::fs::metadata(path)?.len();
+    if hashes_fully(bytes, options) {
+        sha256_of_file(path).map(Identity::Sha256)
+    } else {
+        fingerprint_of_file(path).map(Identity::Fingerprint)
+    }
+}
+
+/// The threads to read with: `BENCHREPORT_THREADS` if set, else one per core.
+pub fn default_threads() -> usize {
+    std::env::var("BENCHREPORT_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Whether a file of this format and size is worth reading on several threads.
+pub fn reads_in_parallel(format: Format, bytes: u64) -> bool {
+    format == Format::JtlCsv && bytes >= 2 * PARALLEL_CHUNK_BYTES
+}
+
+/// The part of a large file one thread reads at a time.
+pub const PARALLEL_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Like [`parse_file`], with the samples of a CSV JTL read by `options.threads` threads (each
+/// part into an empty copy of `sink`, merged in file order: the result is the same), and the
+/// file's [`Identity`] (its SHA-256 computed alongside on a thread of its own).
+pub fn parse_file_with<S: MergeableSink>(
+    path: &Path,
+    format: Format,
+    sink: &mut S,
+    options: &ReadOptions<'_>,
+) -> Result<(FileIngest, Identity), IngestError> {
+    let io_error = |e: std::io::Error| IngestError::io(path, &e);
+    let bytes = std::fs::metadata(path).map_err(io_error)?.len();
+    if format != Format::JtlCsv {
+        if hashes_fully(bytes, options) {
+            let (ingest, sha256) =
+                parse_file_reporting(path, format, sink, options.progress, true)?;
+            return Ok((ingest, Identity::Sha256(sha256)));
+        }
+        let (ingest, _) = parse_file_reporting(path, format, sink, options.progress, false)?;
+        let fingerprint = fingerprint_of_file(path).map_err(io_error)?;
+        return Ok((ingest, Identity::Fingerprint(fingerprint)));
+    }
+    let parallel = jtl_csv::parallel::Options {
+        threads: options.threads,
+        chunk_bytes: PARALLEL_CHUNK_BYTES,
+        progress: options.progress,
+    };
+    std::thread::scope(|scope| {
+        let identity = scope.spawn(|| identity_of_file(path, options));
+        let parsed = jtl_csv::parallel::parse_file(path, sink, &parallel)?;
+        let identity = identity
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("hashing failed")))
+            .map_err(io_error)?;
+        let ingest = match parsed {
+            Some(ingest) => ingest,
+            None => parse_file_reporting(path, format, sink, options.progress, false)?.0,
+        };
+        Ok((ingest, identity))
+    })
+}
+
+/// Parses a file sequentially, hashing it as it is read when `hash` is set.
+fn parse_file_reporting(
+    path: &Path,
+    format: Format,
+    sink: &mut dyn SampleSink,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    hash: bool,
+) -> Result<(FileIngest, String), IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, &e))?;
+    let mut hashing = HashingReader::new(file);
+    hashing.progress = progress;
+    hashing.hash = hash;
+    let mut reader = BufReader::with_capacity(256 * 1024, hashing);
+    let ingest = format.parse(path, &mut reader, sink)?;
+    if hash {
+        // Parsers may stop before the end (a trailer they ignore): hash the rest too.
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| IngestError::io(path, &e))?;
+    }
+    Ok((ingest, reader.into_inner().hex_digest()))
+}
+
+/// The SHA-256 of a file, hex.
+pub fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    let mut reader = HashingReader::new(File::open(path)?);
+    let mut buf = vec![0u8; 1024 * 1024];
+    while reader.read(&mut buf)? > 0 {}
+    Ok(reader.hex_digest())
+}
+
+/// A reader that computes the SHA-256 of everything read through it (unless `hash` is off) and
+/// reports progress.
+struct HashingReader<'p, R> {
+    inner: R,
+    hasher: Sha256,
+    hash: bool,
+    progress: Option<&'p (dyn Fn(u64) + Sync)>,
+}
+
+impl<R: Read> HashingReader<'_, R> {
     fn new(inner: R) -> Self {
         HashingReader {
             inner,
             hasher: Sha256::new(),
+            hash: true,
+            progress: None,
         }
     }
 
@@ -179,10 +366,15 @@ impl<R: Read> HashingReader<R> {
     }
 }
 
-impl<R: Read> Read for HashingReader<R> {
+impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if self.hash {
+            self.hasher.update(&buf[..n]);
+        }
+        if let Some(progress) = self.progress {
+            progress(n as u64);
+        }
         Ok(n)
     }
 }

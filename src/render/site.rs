@@ -486,7 +486,11 @@ fn provenance_table<'a>(runs: impl Iterator<Item = &'a RunSummary>) -> Table {
                 Cell::label(s.format),
                 Cell::label(tool),
                 Cell::num(format::count(Some(s.bytes)), Some(s.bytes as f64)),
-                Cell::text(s.sha256.clone().unwrap_or_default()),
+                Cell::text(match (&s.sha256, &s.fingerprint) {
+                    (Some(sha256), _) => sha256.clone(),
+                    (None, Some(f)) => format!("{f} (fingerprint: size, first and last MiB)"),
+                    (None, None) => String::new(),
+                }),
                 Cell::label(s.role.clone()),
             ]);
         }

@@ -288,6 +288,11 @@ impl LoadAccumulator {
         self.requests
     }
 
+    /// Whether nothing was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.requests + self.transactions + self.sub_results == 0
+    }
+
     fn push_label(&mut self, label: &str, s: &Sample<'_>) {
         let by_label = &mut self.labels[kind_index(s.kind)];
         // Look up by the borrowed label first so the common case allocates nothing.

@@ -16,7 +16,7 @@
 //! is after the previous record's terminator; [`Split::Record`] reports the `\n` bytes skipped
 //! before the record and those inside it so that a reader can reproduce those numbers.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use super::Fields;
 
@@ -24,31 +24,31 @@ use super::Fields;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Record {
     data: Vec<u8>,
-    ends: Vec<usize>,
+    /// Where each field lies in `data`.
+    bounds: Vec<(usize, usize)>,
+    field_start: usize,
 }
 
 impl Record {
     fn clear(&mut self) {
         self.data.clear();
-        self.ends.clear();
+        self.bounds.clear();
+        self.field_start = 0;
     }
 
     fn end_field(&mut self) {
-        self.ends.push(self.data.len());
+        self.bounds.push((self.field_start, self.data.len()));
+        self.field_start = self.data.len();
     }
 }
 
 impl Fields for Record {
     fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len()
     }
 
     fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = match i {
-            0 => 0,
-            _ => *self.ends.get(i - 1)?,
-        };
+        let &(start, end) = self.bounds.get(i)?;
         self.data.get(start..end)
     }
 }
@@ -108,6 +108,16 @@ impl Splitter {
                 false => Split::NeedMore,
             };
         }
+        if let Some(line_end) = self.plain_line(buf, skipped, record) {
+            return Split::Record {
+                first: skipped,
+                consumed: line_end + 1,
+                skipped_newlines,
+                newlines: 1,
+                terminated: true,
+            };
+        }
+        record.clear();
         let mut i = skipped;
         let mut newlines = 0;
         loop {
@@ -153,6 +163,26 @@ impl Splitter {
         }
     }
 
+    /// The common case, fast: a record that is a whole line without quotes or `\r` (fields are
+    /// the line split at each delimiter). Returns the offset of the line's `\n`, or `None` when
+    /// the record is not such a line (the record is then left half filled).
+    fn plain_line(&self, buf: &[u8], first: usize, record: &mut Record) -> Option<usize> {
+        let rest = buf.get(first..)?;
+        let len = memchr(b'\n', rest)?;
+        let line = &rest[..len];
+        if memchr2(b'"', b'\r', line).is_some() {
+            return None;
+        }
+        record.data.extend_from_slice(line);
+        let mut field_start = 0;
+        for_each_byte_equal(line, self.delimiter, |at| {
+            record.bounds.push((field_start, at));
+            field_start = at + 1;
+        });
+        record.bounds.push((field_start, len));
+        Some(first + len)
+    }
+
     /// The content of a quoted field that starts at `i` (just after its opening quote), appended
     /// to the record; returns where reading goes on after the closing quote, or `None` when the
     /// buffer ends first (and more input may follow).
@@ -187,6 +217,32 @@ impl Splitter {
                 None if !at_eof => return None,
                 _ => return Some(i),
             }
+        }
+    }
+}
+
+/// Calls `f` with the offset of each byte of `bytes` equal to `byte`, in order. Eight bytes at a
+/// time (the delimiter is every few bytes in a JTL line, too dense for `memchr` to pay off).
+fn for_each_byte_equal(bytes: &[u8], byte: u8, mut f: impl FnMut(usize)) {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let pattern = u64::from_le_bytes([byte; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        // The high bit of each byte of `x` that is zero (exact: no carry crosses bytes).
+        let mut zeros = !(((x & LOW) + LOW) | x | LOW);
+        while zeros != 0 {
+            f(offset + zeros.trailing_zeros() as usize / 8);
+            zeros &= zeros - 1;
+        }
+        offset += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == byte {
+            f(offset + i);
         }
     }
 }
@@ -250,6 +306,15 @@ mod tests {
         let records = with_splitter(input, b',', 1000);
         assert_eq!(records[0].0[1], b"b,\"c\"\nd");
         assert_eq!(records[1].0, vec![b"xy".to_vec(), b"\n".to_vec()]);
+    }
+
+    #[test]
+    fn bytes_equal_found_in_words_and_in_the_tail() {
+        let line = b",a,,bbbbbbbbbbbb,\xac,\x2c\xff,";
+        let mut found = Vec::new();
+        for_each_byte_equal(line, b',', |i| found.push(i));
+        let expected: Vec<usize> = (0..line.len()).filter(|&i| line[i] == b',').collect();
+        assert_eq!(found, expected);
     }
 
     proptest! {
