@@ -1067,6 +1067,22 @@ pub(crate) fn status_means_success(code: Option<&str>) -> bool {
     }
 }
 
+/// Digits only, at most 19 of them (the common case of every number in a JTL, read first).
+fn plain_uint(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in value {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
+}
+
 /// A non-negative integer written in ASCII digits (surrounding blanks allowed), read without
 /// going through `str`.
 pub(crate) fn parse_uint(value: &[u8]) -> Option<u64> {
@@ -1082,6 +1098,9 @@ pub(crate) fn parse_uint(value: &[u8]) -> Option<u64> {
 
 /// Milliseconds (JMeter writes integers; converters sometimes write `12.5`) as nanoseconds.
 pub(crate) fn parse_ms_as_ns(value: &[u8]) -> Option<u64> {
+    if let Some(ms) = plain_uint(value) {
+        return ms.checked_mul(1_000_000);
+    }
     let value = value.trim_ascii();
     let (int, frac) = match value.iter().position(|&b| b == b'.') {
         Some(dot) => (&value[..dot], &value[dot + 1..]),
@@ -1123,6 +1142,9 @@ pub(crate) fn parse_bool(value: &[u8]) -> Option<bool> {
 /// A sample time stamp as microseconds since 1970: epoch milliseconds (JMeter's default), epoch
 /// seconds or micro/nanoseconds from converters (told apart by magnitude), or a formatted date.
 pub(crate) fn parse_timestamp_us(value: &[u8]) -> Option<i64> {
+    if let Some(n) = plain_uint(value) {
+        return epoch_number_to_us(n, b"");
+    }
     let value = value.trim_ascii();
     let (int, frac) = match value.iter().position(|&b| b == b'.') {
         Some(dot) => (&value[..dot], &value[dot + 1..]),

@@ -163,24 +163,67 @@ impl Splitter {
         }
     }
 
-    /// The common case, fast: a record that is a whole line without quotes or `\r` (fields are
-    /// the line split at each delimiter). Returns the offset of the line's `\n`, or `None` when
+    /// The common case, fast: a record that is a whole line without `\r`, whose quoted fields
+    /// (if any) close on the same line. Returns the offset of the line's `\n`, or `None` when
     /// the record is not such a line (the record is then left half filled).
     fn plain_line(&self, buf: &[u8], first: usize, record: &mut Record) -> Option<usize> {
         let rest = buf.get(first..)?;
         let len = memchr(b'\n', rest)?;
         let line = &rest[..len];
-        if memchr2(b'"', b'\r', line).is_some() {
-            return None;
+        match memchr2(b'"', b'\r', line) {
+            None => self.unquoted_line(line, record),
+            Some(at) if line[at] == b'"' && memchr(b'\r', &line[at..]).is_none() => {
+                self.quoted_line(line, record)?;
+            }
+            Some(_) => return None,
         }
+        Some(first + len)
+    }
+
+    /// A line without quotes: split at each delimiter.
+    fn unquoted_line(&self, line: &[u8], record: &mut Record) {
         record.data.extend_from_slice(line);
         let mut field_start = 0;
         for_each_byte_equal(line, self.delimiter, |at| {
             record.bounds.push((field_start, at));
             field_start = at + 1;
         });
-        record.bounds.push((field_start, len));
-        Some(first + len)
+        record.bounds.push((field_start, line.len()));
+    }
+
+    /// A line with quoted fields, field by field; `None` when a quoted field does not close on
+    /// this line or has bytes after its closing quote (rare: the byte-wise reader does those).
+    fn quoted_line(&self, line: &[u8], record: &mut Record) -> Option<()> {
+        let mut at = 0;
+        loop {
+            if line.get(at) != Some(&b'"') {
+                let end = memchr(self.delimiter, &line[at..]).map_or(line.len(), |p| at + p);
+                record.data.extend_from_slice(&line[at..end]);
+                record.end_field();
+                if end == line.len() {
+                    return Some(());
+                }
+                at = end + 1;
+                continue;
+            }
+            let mut i = at + 1;
+            loop {
+                let q = i + memchr(b'"', &line[i..])?;
+                record.data.extend_from_slice(&line[i..q]);
+                i = q + 1;
+                if line.get(i) != Some(&b'"') {
+                    break;
+                }
+                record.data.push(b'"');
+                i += 1;
+            }
+            record.end_field();
+            match line.get(i) {
+                None => return Some(()),
+                Some(&d) if d == self.delimiter => at = i + 1,
+                Some(_) => return None,
+            }
+        }
     }
 
     /// The content of a quoted field that starts at `i` (just after its opening quote), appended
