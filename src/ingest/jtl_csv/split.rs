@@ -27,6 +27,8 @@ pub(crate) struct Record {
     /// Where each field lies in `data`.
     bounds: Vec<(usize, usize)>,
     field_start: usize,
+    /// Scratch: delimiter offsets in a line.
+    delimiters: Vec<usize>,
 }
 
 impl Record {
@@ -194,10 +196,20 @@ impl Splitter {
     /// A line with quoted fields, field by field; `None` when a quoted field does not close on
     /// this line or has bytes after its closing quote (rare: the byte-wise reader does those).
     fn quoted_line(&self, line: &[u8], record: &mut Record) -> Option<()> {
+        let mut delimiters = std::mem::take(&mut record.delimiters);
+        delimiters.clear();
+        for_each_byte_equal(line, self.delimiter, |at| delimiters.push(at));
+        let result = self.quoted_fields(line, &delimiters, record);
+        record.delimiters = delimiters;
+        result
+    }
+
+    fn quoted_fields(&self, line: &[u8], delimiters: &[usize], record: &mut Record) -> Option<()> {
+        let mut next = delimiters.iter().copied().peekable();
         let mut at = 0;
         loop {
             if line.get(at) != Some(&b'"') {
-                let end = memchr(self.delimiter, &line[at..]).map_or(line.len(), |p| at + p);
+                let end = next.next().unwrap_or(line.len());
                 record.data.extend_from_slice(&line[at..end]);
                 record.end_field();
                 if end == line.len() {
@@ -223,6 +235,8 @@ impl Splitter {
                 Some(&d) if d == self.delimiter => at = i + 1,
                 Some(_) => return None,
             }
+            // Delimiters inside the quoted field, and the one after it, are passed.
+            while next.next_if(|&d| d < at).is_some() {}
         }
     }
 
