@@ -46,6 +46,28 @@ pub enum Command {
     /// a summary.json. Every run found on a side is taken as a repetition of the same system, and
     /// pooled.
     Compare(CompareArgs),
+    /// Merge summaries of parts of one test (one `summary --json` per load-generator node, or
+    /// per slice of a huge log) into one run, with exactly the figures of a single pass over all
+    /// the parts' files: latency percentiles overall and per label, counts, status codes,
+    /// errors and the per-second series.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Summaries written by `benchreport summary --json` (or a site's summary.json).
+    #[arg(required = true, value_name = "SUMMARY")]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the merged summary (default: stdout). It reads back like any summary
+    /// (`summary`, `build`, `compare`, `merge`).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Name of the merged run (default: the first run's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Print no warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,6 +277,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Capacity(args) => capacity(&args),
         Command::Init(args) => init(&args),
         Command::Compare(args) => compare_command(&args),
+        Command::Merge(args) => merge(&args),
     }
 }
 
@@ -397,6 +420,23 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
     };
     write_stdout(&text)?;
     Ok(check_thresholds(&thresholds, &summary, args.quiet))
+}
+
+fn merge(args: &MergeArgs) -> Result<u8, Error> {
+    let run = crate::merge::merge_summaries(&args.inputs, args.name.as_deref())?;
+    let summary = stats::summarize(&[run], &[]);
+    if !args.quiet {
+        report_notes(&summary);
+    }
+    let text = render::json::summary_json(&summary);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| Error::Output {
+            context: format!("writing {}", path.display()),
+            source: e,
+        })?,
+        None => write_stdout(&text)?,
+    }
+    Ok(0)
 }
 
 /// `summary` and `build` have no baseline: a relative threshold there is a usage error.

@@ -64,7 +64,9 @@ impl Default for Sample<'_> {
 /// samples only. Transaction-controller results are reported as transactions per label; the
 /// sub-results of a sample (embedded resources, children of a "generate parent sample" transaction
 /// in XML, JMeter >= 5 sub-result rows in CSV) are part of their parent and are listed per label only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleKind {
     /// A top-level request: counted in totals.

@@ -252,6 +252,8 @@ mod tests {
                     latency_mean_ms: Some(t as f64 * 10.0),
                     latency_max_ms: None,
                     threads: Some(t),
+                    latency_sum_ns: None,
+                    latency_max_ns: None,
                 })
                 .collect(),
         };

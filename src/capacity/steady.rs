@@ -385,6 +385,8 @@ mod tests {
                     latency_mean_ms: (n > 0).then_some(10.0),
                     latency_max_ms: None,
                     threads: None,
+                    latency_sum_ns: None,
+                    latency_max_ns: None,
                 })
                 .collect(),
         }

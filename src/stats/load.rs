@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::histogram::LatencyHistogram;
 use crate::model::{MergeableSink, ReportedLoad, Sample, SampleKind, SampleSink};
@@ -384,6 +384,8 @@ impl LoadAccumulator {
             labels,
             series: self.series(),
             untimed_samples: self.untimed,
+            first_start_us: self.first_start_us,
+            last_end_us: self.last_end_us,
             tool_reported,
         }
     }
@@ -402,6 +404,9 @@ impl LoadAccumulator {
                         .then(|| b.sum_ns as f64 / b.requests as f64 / NS_PER_MS),
                     latency_max_ms: (b.requests > 0).then(|| b.max_ns as f64 / NS_PER_MS),
                     threads: b.threads_max,
+                    latency_sum_ns: (b.requests > 0)
+                        .then(|| u64::try_from(b.sum_ns).unwrap_or(u64::MAX)),
+                    latency_max_ns: (b.requests > 0).then_some(b.max_ns),
                 }
             })
             .collect();
@@ -411,6 +416,160 @@ impl LoadAccumulator {
             points,
         })
     }
+}
+
+/// What [`LoadAccumulator::from_summary`] reads of a `load` object of `summary --json`.
+#[derive(Debug, Deserialize)]
+struct LoadParts {
+    origin: String,
+    requests: Option<u64>,
+    failures: Option<u64>,
+    #[serde(default)]
+    latency_histogram_ns: Vec<[u64; 2]>,
+    #[serde(default)]
+    status_codes: BTreeMap<String, u64>,
+    #[serde(default)]
+    errors: BTreeMap<String, u64>,
+    #[serde(default)]
+    transactions: u64,
+    #[serde(default)]
+    sub_results: u64,
+    bytes_total: Option<u64>,
+    max_threads: Option<u32>,
+    #[serde(default)]
+    labels: Vec<LabelParts>,
+    series: Option<SeriesParts>,
+    #[serde(default)]
+    untimed_samples: u64,
+    first_start_us: Option<i64>,
+    last_end_us: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LabelParts {
+    label: String,
+    kind: SampleKind,
+    failures: u64,
+    latency_histogram_ns: Option<Vec<[u64; 2]>>,
+    first_start_us: Option<i64>,
+    last_end_us: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeriesParts {
+    start_unix_ms: Option<i64>,
+    points: Vec<PointParts>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PointParts {
+    t_s: f64,
+    requests: u64,
+    failures: u64,
+    threads: Option<u32>,
+    latency_sum_ns: Option<u64>,
+    latency_max_ns: Option<u64>,
+}
+
+const OLDER_SUMMARY: &str = "it was written by an older benchreport; run `benchreport summary \
+                             --json` on its inputs again";
+
+fn histogram_from(pairs: &[[u64; 2]]) -> LatencyHistogram {
+    let mut h = LatencyHistogram::new();
+    for &[v, n] in pairs {
+        h.record_n(v, n);
+    }
+    h
+}
+
+impl LoadAccumulator {
+    /// Rebuilds, exactly, the accumulator a `load` object of `summary --json` was computed from
+    /// (one computed from samples): merging such accumulators in order gives the figures of one
+    /// pass over all their samples. The error table is exact as long as no part lumped messages
+    /// under [`OTHER_ERRORS`] (see [`MergeableSink::merges_exactly`]).
+    pub fn from_summary(load: &serde_json::Value) -> Result<Self, String> {
+        let parts = LoadParts::deserialize(load).map_err(|e| e.to_string())?;
+        if parts.origin != "samples" {
+            return Err(
+                "its load figures were reported by a tool, not computed from samples, \
+                        so they cannot be merged exactly"
+                    .into(),
+            );
+        }
+        let hist = histogram_from(&parts.latency_histogram_ns);
+        let requests = parts.requests.unwrap_or(0);
+        if hist.count() != requests {
+            return Err(format!(
+                "its latency histogram holds {} samples but it counts {requests} requests",
+                hist.count()
+            ));
+        }
+        let timed = requests > parts.untimed_samples;
+        if timed && (parts.first_start_us.is_none() || parts.last_end_us.is_none()) {
+            return Err(format!(
+                "it lacks first_start_us and last_end_us: {OLDER_SUMMARY}"
+            ));
+        }
+        let mut acc = LoadAccumulator {
+            requests,
+            failures: parts.failures.unwrap_or(0),
+            hist,
+            first_start_us: parts.first_start_us,
+            last_end_us: parts.last_end_us,
+            untimed: parts.untimed_samples,
+            status_codes: parts.status_codes,
+            transactions: parts.transactions,
+            sub_results: parts.sub_results,
+            bytes: parts.bytes_total.unwrap_or(0),
+            max_threads: parts.max_threads,
+            ..LoadAccumulator::default()
+        };
+        for (message, n) in &parts.errors {
+            acc.errors.insert(message, *n);
+        }
+        acc.errors.lumped = parts.errors.contains_key(OTHER_ERRORS);
+        for label in parts.labels {
+            let Some(pairs) = &label.latency_histogram_ns else {
+                return Err(format!(
+                    "label '{}' has no latency_histogram_ns: {OLDER_SUMMARY}",
+                    label.label
+                ));
+            };
+            let entry = LabelAcc {
+                failures: label.failures,
+                hist: histogram_from(pairs),
+                first_start_us: label.first_start_us,
+                last_end_us: label.last_end_us,
+            };
+            acc.labels[kind_index(label.kind)].insert(label.label.into(), entry);
+        }
+        if let Some(series) = parts.series {
+            acc.buckets = buckets_from(&series)?;
+        }
+        Ok(acc)
+    }
+}
+
+/// The per-second buckets a series was computed from.
+fn buckets_from(series: &SeriesParts) -> Result<FastMap<i64, Bucket>, String> {
+    let first = series.start_unix_ms.unwrap_or(0).div_euclid(1000);
+    let mut buckets = FastMap::default();
+    for p in series.points.iter().filter(|p| p.requests > 0) {
+        let (Some(sum_ns), Some(max_ns)) = (p.latency_sum_ns, p.latency_max_ns) else {
+            return Err(format!(
+                "its series lacks latency_sum_ns and latency_max_ns: {OLDER_SUMMARY}"
+            ));
+        };
+        let bucket = Bucket {
+            requests: p.requests,
+            failures: p.failures,
+            sum_ns: u128::from(sum_ns),
+            max_ns,
+            threads_max: p.threads,
+        };
+        buckets.insert(first + p.t_s.round() as i64, bucket);
+    }
+    Ok(buckets)
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -566,10 +725,36 @@ pub struct LabelSummary {
     pub success_rate: Option<f64>,
     pub rps: Option<f64>,
     pub latency_ms: LatencyStats,
-    /// The label's exact latency histogram, when computed from samples: kept in memory for
-    /// comparisons (significance per label), not written to the JSON summary.
-    #[serde(skip)]
+    /// The label's exact latency histogram, when computed from samples (comparisons test
+    /// significance per label with it), written as `latency_histogram_ns`: `[nanoseconds,
+    /// count]` ascending, like the run's, so that summaries merge exactly per label too.
+    #[serde(
+        rename = "latency_histogram_ns",
+        serialize_with = "serialize_histogram",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latency_histogram: Option<LatencyHistogram>,
+    /// Start of the label's first sample and end of its last, in microseconds on the samples'
+    /// clock (what its `rps` is computed over), when computed from timed samples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_start_us: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_end_us: Option<i64>,
+}
+
+fn serialize_histogram<S: serde::Serializer>(
+    histogram: &Option<LatencyHistogram>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let Some(h) = histogram else {
+        return serializer.serialize_none();
+    };
+    let mut seq = serializer.serialize_seq(None)?;
+    for (v, n) in h.iter() {
+        seq.serialize_element(&[v, n])?;
+    }
+    seq.end()
 }
 
 impl LabelSummary {
@@ -588,6 +773,8 @@ impl LabelSummary {
             rps,
             latency_ms: LatencyStats::from_histogram(&acc.hist),
             latency_histogram: Some(acc.hist.clone()),
+            first_start_us: acc.first_start_us,
+            last_end_us: acc.last_end_us,
         }
     }
 }
@@ -613,6 +800,12 @@ pub struct SeriesPoint {
     pub latency_max_ms: Option<f64>,
     /// Most active threads seen in this interval (JMeter `allThreads`).
     pub threads: Option<u32>,
+    /// The exact sum and maximum of the interval's latencies in nanoseconds (from samples), so
+    /// that series of several summaries merge exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_sum_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_max_ns: Option<u64>,
 }
 
 /// The load side of a run summary. Field names are a contract (`summary --json`).
@@ -651,6 +844,13 @@ pub struct LoadSummary {
     pub series: Option<Series>,
     /// Samples without a timestamp (counted, but not in `series` or `duration_s`).
     pub untimed_samples: u64,
+    /// Start of the first request and end of the last, in microseconds on the samples' clock
+    /// (since 1970 for JTL files), when computed from timed samples: `duration_s` spans them,
+    /// and summaries merge exactly with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_start_us: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_end_us: Option<i64>,
     /// The load tool's own figures, when the summary was computed from samples and the tool also
     /// printed a summary (e.g. oha JSON beside oha CSV), or when `origin` is `reported`.
     pub tool_reported: Option<ReportedLoad>,
@@ -700,6 +900,8 @@ impl LoadSummary {
                 rps: l.rps,
                 latency_ms: LatencyStats::from_reported(&l.latency_ms),
                 latency_histogram: None,
+                first_start_us: None,
+                last_end_us: None,
             })
             .collect();
         let summary = LoadSummary {
@@ -730,6 +932,8 @@ impl LoadSummary {
             labels,
             series: None,
             untimed_samples: 0,
+            first_start_us: None,
+            last_end_us: None,
             tool_reported: Some(r.clone()),
         };
         summary.with_exact_latency(&r.latency_histogram_ns)
