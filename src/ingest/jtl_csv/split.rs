@@ -24,8 +24,10 @@ use super::Fields;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Record {
     data: Vec<u8>,
-    /// Where each field lies in `data`.
+    /// Where each field lies in `data`: the first `fields` entries (the vector only grows, so
+    /// that a line's fields are written without a capacity check each).
     bounds: Vec<(usize, usize)>,
+    fields: usize,
     field_start: usize,
     /// Scratch: delimiter offsets in a line.
     delimiters: Vec<usize>,
@@ -34,23 +36,28 @@ pub(crate) struct Record {
 impl Record {
     fn clear(&mut self) {
         self.data.clear();
-        self.bounds.clear();
+        self.fields = 0;
         self.field_start = 0;
     }
 
     fn end_field(&mut self) {
-        self.bounds.push((self.field_start, self.data.len()));
+        let field = (self.field_start, self.data.len());
+        match self.bounds.get_mut(self.fields) {
+            Some(slot) => *slot = field,
+            None => self.bounds.push(field),
+        }
+        self.fields += 1;
         self.field_start = self.data.len();
     }
 }
 
 impl Fields for Record {
     fn len(&self) -> usize {
-        self.bounds.len()
+        self.fields
     }
 
     fn get(&self, i: usize) -> Option<&[u8]> {
-        let &(start, end) = self.bounds.get(i)?;
+        let &(start, end) = self.bounds.get(..self.fields)?.get(i)?;
         self.data.get(start..end)
     }
 }
@@ -185,12 +192,24 @@ impl Splitter {
     /// A line without quotes: split at each delimiter.
     fn unquoted_line(&self, line: &[u8], record: &mut Record) {
         record.data.extend_from_slice(line);
+        // A line of n bytes has at most n + 1 fields.
+        if record.bounds.len() <= line.len() {
+            record.bounds.resize(line.len() + 1, (0, 0));
+        }
+        let slots = record.bounds.as_mut_slice();
+        let mut fields = 0;
         let mut field_start = 0;
         for_each_byte_equal(line, self.delimiter, |at| {
-            record.bounds.push((field_start, at));
+            if let Some(slot) = slots.get_mut(fields) {
+                *slot = (field_start, at);
+            }
+            fields += 1;
             field_start = at + 1;
         });
-        record.bounds.push((field_start, line.len()));
+        if let Some(slot) = slots.get_mut(fields) {
+            *slot = (field_start, line.len());
+        }
+        record.fields = fields + 1;
     }
 
     /// A line with quoted fields, field by field; `None` when a quoted field does not close on
