@@ -413,12 +413,20 @@ fn summary(args: &SummaryArgs) -> Result<u8, Error> {
     let config = project_config(&args.inputs, args.config.as_deref())?;
     let thresholds = all_thresholds(&args.thresholds, config.as_ref(), true);
     let summary = load_summary_with(&args.inputs, args.quiet, args.sha256)?;
-    let text = if args.json {
-        render::json::summary_json(&summary)
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        match render::json::write_summary_json(&summary, &mut out) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(Error::Output {
+                    context: "writing to stdout".into(),
+                    source: e,
+                })
+            }
+            _ => {}
+        }
     } else {
-        render::text::summary_table(&summary)
-    };
-    write_stdout(&text)?;
+        write_stdout(&render::text::summary_table(&summary))?;
+    }
     Ok(check_thresholds(&thresholds, &summary, args.quiet))
 }
 

@@ -11,3 +11,14 @@ pub fn summary_json(summary: &Summary) -> String {
     s.push('\n');
     s
 }
+
+use std::io::Write as _;
+
+/// [`summary_json`] written straight to `out`, without holding the text in memory (a summary of
+/// nanosecond-resolution samples carries one histogram entry per distinct latency).
+pub fn write_summary_json(summary: &Summary, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
+    serde_json::to_writer_pretty(&mut out, summary).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
