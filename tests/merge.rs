@@ -3,63 +3,9 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::{benchreport, fixture};
-
-/// A JMeter 5.x JTL with five labels, log-spread latencies, failures with multi-line quoted
-/// messages and a ramp of threads, as lines (header first).
-fn generated_jtl(rows: u64) -> Vec<String> {
-    const LABELS: [&str; 5] = [
-        "Home Page",
-        "\"Search \"\"products\"\", page 1\"",
-        "Add to cart",
-        "Checkout",
-        "Login",
-    ];
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut lines = vec!["timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect".to_string()];
-    for i in 0..rows {
-        let elapsed = 1 + (next() % 50) * (next() % 50) + next() % 7;
-        let label = LABELS[(next() % 5) as usize];
-        let threads = 1 + i * 40 / rows;
-        let (code, ok, failure) = match next() % 100 {
-            0 => (
-                "500",
-                "false",
-                "Test failed: code expected to contain /200/".to_string(),
-            ),
-            1 => (
-                "200",
-                "false",
-                format!(
-                    "\"Test failed: text expected\nbut got \"\"error {}\"\"\"",
-                    next() % 3
-                ),
-            ),
-            _ => ("200", "true", String::new()),
-        };
-        let mut line = String::new();
-        write!(
-            line,
-            "{},{elapsed},{label},{code},OK,Users 1-{},text,{ok},{failure},{},120,{threads},{threads},http://127.0.0.1/x,{},0,1",
-            1_795_000_000_000 + i * 7 - next() % 40,
-            1 + i % threads,
-            100 + next() % 9000,
-            elapsed.saturating_sub(1),
-        )
-        .unwrap();
-        lines.push(line);
-    }
-    lines
-}
+use common::{benchreport, fixture, generated_jtl};
 
 /// Writes `parts` files into `dir`, each with the header and a consecutive slice of the rows.
 fn split(header: &str, rows: &[String], parts: usize, dir: &Path) -> Vec<PathBuf> {

@@ -389,3 +389,42 @@ pub fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     String::from_utf8_lossy(head)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_the_hash_of_size_head_and_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jtl");
+        let bytes: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let mib = FINGERPRINT_END_BYTES as usize;
+        let mut hasher = Sha256::new();
+        hasher.update(format!("{}\n", bytes.len()).as_bytes());
+        hasher.update(&bytes[..mib]);
+        hasher.update(&bytes[bytes.len() - mib..]);
+        assert_eq!(fingerprint_of_file(&path).unwrap(), hex(&hasher.finalize()));
+        // Small files: the full SHA-256, as `sha256sum` prints it.
+        let whole = hex(&Sha256::digest(&bytes));
+        let options = ReadOptions::default();
+        assert_eq!(
+            identity_of_file(&path, &options).unwrap(),
+            Identity::Sha256(whole)
+        );
+        // A one-byte change in the middle changes the full hash, not the fingerprint.
+        let mut changed = bytes.clone();
+        changed[bytes.len() / 2] ^= 1;
+        let other = dir.path().join("changed.jtl");
+        std::fs::write(&other, &changed).unwrap();
+        assert_eq!(
+            fingerprint_of_file(&other).unwrap(),
+            fingerprint_of_file(&path).unwrap()
+        );
+        assert_ne!(
+            sha256_of_file(&other).unwrap(),
+            sha256_of_file(&path).unwrap()
+        );
+    }
+}
