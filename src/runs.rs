@@ -460,6 +460,7 @@ fn read_run(files: &RunFiles, options: &ReadOptions<'_>) -> Result<(Run, Vec<Run
         run.sources.push(source);
     }
     if acc.requests() > 0 || run.sources.iter().any(|s| s.samples > 0) {
+        acc.compact();
         run.samples = Some(acc);
     }
     Ok((run, embedded_runs))

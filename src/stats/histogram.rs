@@ -1,8 +1,8 @@
 //! An exact, mergeable latency histogram.
 //!
 //! Every recorded value is kept as an exact count: whole milliseconds (what JMeter writes) go to a
-//! dense array indexed by milliseconds, anything else (sub-millisecond tools) to an ordered map
-//! keyed by nanoseconds. Memory is bounded by the number of *distinct* values, not the number of
+//! dense array indexed by milliseconds, anything else (sub-millisecond tools) to a sorted vector
+//! of (nanoseconds, count), into which values recorded out of order are sorted in batches. Memory is bounded by the number of *distinct* values, not the number of
 //! samples, so a 10 GB JTL file with latencies up to a minute needs at most ~0.5 MB per histogram.
 //!
 //! # Percentile definition
@@ -13,18 +13,20 @@
 //! percentiles of the combined samples. The rank is computed in integer arithmetic on p in
 //! thousandths, so p99.9 of 1000 samples is rank 999, not 1000 through a rounding error.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 const NS_PER_MS: u64 = 1_000_000;
 /// Whole-millisecond values below this go to the dense array (10 minutes).
 const DENSE_LIMIT_MS: u64 = 600_000;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LatencyHistogram {
     /// `dense[ms]` = count of samples of exactly `ms` milliseconds. Grows to the largest value seen.
     dense: Vec<u64>,
-    /// Values (ns) that are not whole milliseconds below [`DENSE_LIMIT_MS`].
-    sparse: BTreeMap<u64, u64>,
+    /// Values (ns) that are not whole milliseconds below [`DENSE_LIMIT_MS`]: distinct, ascending.
+    sparse: Vec<(u64, u64)>,
+    /// Such values recorded out of order since `sparse` was last sorted (unsorted, may repeat).
+    recent: Vec<(u64, u64)>,
     count: u64,
     sum_ns: u128,
     min_ns: u64,
@@ -35,7 +37,8 @@ impl Default for LatencyHistogram {
     fn default() -> Self {
         LatencyHistogram {
             dense: Vec::new(),
-            sparse: BTreeMap::new(),
+            sparse: Vec::new(),
+            recent: Vec::new(),
             count: 0,
             sum_ns: 0,
             min_ns: u64::MAX,
@@ -64,7 +67,7 @@ impl LatencyHistogram {
             }
             self.dense[ms] += n;
         } else {
-            *self.sparse.entry(ns).or_insert(0) += n;
+            self.record_sparse(ns, n);
         }
         self.count += n;
         self.sum_ns += ns as u128 * n as u128;
@@ -83,13 +86,68 @@ impl LatencyHistogram {
         for (mine, theirs) in self.dense.iter_mut().zip(&other.dense) {
             *mine += theirs;
         }
-        for (&ns, &n) in &other.sparse {
-            *self.sparse.entry(ns).or_insert(0) += n;
-        }
+        self.recent.extend_from_slice(&other.sparse);
+        self.recent.extend_from_slice(&other.recent);
+        self.compact();
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
+    /// Values arriving in ascending order are appended; others wait in `recent` and are sorted
+    /// in once `recent` holds a quarter as many entries as `sparse` (so sorting costs O(log n) per
+    /// value, and memory stays about 20 bytes per distinct value).
+    fn record_sparse(&mut self, ns: u64, n: u64) {
+        match self.sparse.last_mut() {
+            Some(last) if self.recent.is_empty() && last.0 == ns => last.1 += n,
+            Some(last) if self.recent.is_empty() && last.0 < ns => self.sparse.push((ns, n)),
+            None if self.recent.is_empty() => self.sparse.push((ns, n)),
+            _ => {
+                self.recent.push((ns, n));
+                if self.recent.len() >= (self.sparse.len() / 4).max(4096) {
+                    self.compact();
+                }
+            }
+        }
+    }
+
+    /// Sorts the values recorded out of order into `sparse`.
+    pub fn compact(&mut self) {
+        if self.recent.is_empty() {
+            return;
+        }
+        self.sparse.append(&mut self.recent);
+        self.recent = Vec::new();
+        self.sparse.sort_unstable_by_key(|&(v, _)| v);
+        self.sparse.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+    }
+
+    /// The histogram with every value sorted in, for reading many times (see [`Self::iter`]):
+    /// itself when it is, else a sorted copy.
+    pub fn compacted(&self) -> Cow<'_, LatencyHistogram> {
+        if self.recent.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut copy = self.clone();
+        copy.compact();
+        Cow::Owned(copy)
+    }
+
+    /// The sparse values, distinct and ascending.
+    fn sorted_sparse(&self) -> Cow<'_, [(u64, u64)]> {
+        if self.recent.is_empty() {
+            return Cow::Borrowed(&self.sparse);
+        }
+        let mut copy = self.clone();
+        copy.compact();
+        Cow::Owned(copy.sparse)
     }
 
     pub fn count(&self) -> u64 {
@@ -125,7 +183,9 @@ impl LatencyHistogram {
         Some((sq / self.count as f64).sqrt())
     }
 
-    /// Distinct values in ascending order with their counts.
+    /// Distinct values in ascending order with their counts. Values recorded out of order and
+    /// not sorted in yet are sorted into a copy first: call [`Self::compact`] (or read a
+    /// [`Self::compacted`] copy) before reading a histogram many times.
     pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         let dense = self
             .dense
@@ -133,9 +193,11 @@ impl LatencyHistogram {
             .enumerate()
             .filter(|(_, &n)| n > 0)
             .map(|(ms, &n)| (ms as u64 * NS_PER_MS, n));
+        let sparse = self.sorted_sparse();
+        let sparse = (0..sparse.len()).filter_map(move |i| sparse.get(i).copied());
         MergeAscending {
             a: dense.peekable(),
-            b: self.sparse.iter().map(|(&v, &n)| (v, n)).peekable(),
+            b: sparse.peekable(),
         }
     }
 
@@ -167,6 +229,17 @@ impl LatencyHistogram {
             out.push(current);
         }
         out
+    }
+}
+
+/// Equal when they hold the same samples (however the values are arranged inside).
+impl PartialEq for LatencyHistogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count
+            && self.sum_ns == other.sum_ns
+            && self.min_ns == other.min_ns
+            && self.max_ns == other.max_ns
+            && self.iter().eq(other.iter())
     }
 }
 

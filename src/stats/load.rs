@@ -288,6 +288,17 @@ impl LoadAccumulator {
         self.requests
     }
 
+    /// Sorts in the latencies recorded out of order (nanosecond values), so that summarising reads
+    /// the histograms without copying them.
+    pub fn compact(&mut self) {
+        self.hist.compact();
+        for by_label in &mut self.labels {
+            for acc in by_label.values_mut() {
+                acc.hist.compact();
+            }
+        }
+    }
+
     /// Whether nothing was pushed yet.
     pub fn is_empty(&self) -> bool {
         self.requests + self.transactions + self.sub_results == 0
@@ -348,6 +359,7 @@ impl LoadAccumulator {
             _ => None,
         };
         let rps = duration_s.map(|d| self.requests as f64 / d);
+        let hist = self.hist.compacted();
         let mut labels: Vec<LabelSummary> = KINDS
             .iter()
             .zip(&self.labels)
@@ -370,10 +382,10 @@ impl LoadAccumulator {
                 Some(_) => "computed from samples: requests / (last end - first start)".into(),
                 None => "not available: samples carry no timestamps".into(),
             },
-            latency_ms: LatencyStats::from_histogram(&self.hist),
-            percentile_curve: percentile_curve(&self.hist),
-            histogram: histogram_buckets(&self.hist),
-            latency_histogram_ns: self.hist.iter().map(|(v, n)| [v, n]).collect(),
+            latency_ms: LatencyStats::from_histogram(&hist),
+            percentile_curve: percentile_curve(&hist),
+            histogram: histogram_buckets(&hist),
+            latency_histogram_ns: hist.iter().map(|(v, n)| [v, n]).collect(),
             latency_method: "exact, from every sample (nearest-rank percentiles)".into(),
             status_codes: self.status_codes.clone(),
             errors: self.errors.to_map(),
@@ -759,7 +771,8 @@ fn serialize_histogram<S: serde::Serializer>(
 
 impl LabelSummary {
     fn from_acc(label: &str, kind: SampleKind, acc: &LabelAcc) -> Self {
-        let n = acc.hist.count();
+        let hist = acc.hist.compacted();
+        let n = hist.count();
         let rps = match (acc.first_start_us, acc.last_end_us) {
             (Some(a), Some(b)) if b > a => Some(n as f64 / ((b - a) as f64 / 1e6)),
             _ => None,
@@ -771,8 +784,8 @@ impl LabelSummary {
             failures: acc.failures,
             success_rate: ratio(n - acc.failures, n),
             rps,
-            latency_ms: LatencyStats::from_histogram(&acc.hist),
-            latency_histogram: Some(acc.hist.clone()),
+            latency_ms: LatencyStats::from_histogram(&hist),
+            latency_histogram: Some(hist.into_owned()),
             first_start_us: acc.first_start_us,
             last_end_us: acc.last_end_us,
         }

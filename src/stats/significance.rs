@@ -105,6 +105,7 @@ pub fn mann_whitney(
     if baseline.is_empty() || candidate.is_empty() {
         return None;
     }
+    let (baseline, candidate) = (&*baseline.compacted(), &*candidate.compacted());
     let (n1, n2) = (baseline.count() as f64, candidate.count() as f64);
     let mut ranks_before = 0.0;
     let mut rank_sum_candidate = 0.0;
@@ -262,6 +263,8 @@ pub fn percentile_change_cis(
     if baseline.is_empty() || candidate.is_empty() || settings.resamples == 0 {
         return vec![None; ps.len()];
     }
+    // Read many times below: sort in any latencies recorded out of order, once.
+    let (baseline, candidate) = (&*baseline.compacted(), &*candidate.compacted());
     let side_b = Resampler::new(baseline);
     let side_c = Resampler::new(candidate);
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
