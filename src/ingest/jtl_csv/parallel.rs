@@ -107,6 +107,7 @@ fn parse_counting_chunks<S: MergeableSink>(
         next: Record::default(),
         merged: 0,
         read_here: 0,
+        reported: 0,
     };
     // The first record (a header, or the first row of a file without one) sets the layout.
     join.read_sequentially(Until::FirstRecordRead)?;
@@ -118,7 +119,8 @@ fn parse_counting_chunks<S: MergeableSink>(
         join.read_in_parallel(options, chunk_bytes)?;
     }
     if let Some(progress) = options.progress {
-        progress(len);
+        // What the chunks did not report: the header, and everything when read on one thread.
+        progress(len.saturating_sub(join.reported));
     }
     let counts = ChunkCounts {
         merged: join.merged,
@@ -371,6 +373,8 @@ struct Join<'p, 's, S> {
     /// Chunks merged from a worker, and chunks read here.
     merged: usize,
     read_here: usize,
+    /// Bytes reported to the progress callback.
+    reported: u64,
 }
 
 impl<S: MergeableSink> Join<'_, '_, S> {
@@ -493,6 +497,7 @@ impl<S: MergeableSink> Join<'_, '_, S> {
             self.take(outcome, to)?;
             if let Some(progress) = options.progress {
                 progress(to - from);
+                self.reported += to - from;
             }
         }
         Ok(())
@@ -1020,6 +1025,36 @@ mod tests {
             let cut = cut.saturating_sub(40).min(bytes.len());
             bytes.truncate(bytes.len() - cut);
             check_same(&bytes, chunk_bytes, threads)?;
+        }
+    }
+
+    #[test]
+    fn progress_adds_up_to_the_file_length() {
+        let pieces: Vec<Piece> = (0..500)
+            .map(|i| Piece::Family {
+                label: i % 5,
+                children: 0,
+                thread: 1,
+                elapsed: 10,
+                failure: 0,
+            })
+            .collect();
+        let bytes = generate(&pieces, true, b',', false);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jtl");
+        std::fs::write(&path, &bytes).unwrap();
+        for threads in [1, 2] {
+            let total = std::sync::atomic::AtomicU64::new(0);
+            let report = |n: u64| {
+                total.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+            };
+            let options = Options {
+                threads,
+                chunk_bytes: 1000,
+                progress: Some(&report),
+            };
+            parse_file(&path, &mut 0u64, &options).unwrap();
+            assert_eq!(total.into_inner(), bytes.len() as u64, "{threads} threads");
         }
     }
 
