@@ -319,6 +319,23 @@ pub struct OwnedSample {
     pub ttfb_ns: Option<u64>,
 }
 
+impl From<&Sample<'_>> for OwnedSample {
+    /// A copy of a streamed sample that outlives the parser's record buffer (its kind is dropped).
+    fn from(s: &Sample<'_>) -> Self {
+        OwnedSample {
+            start_us: s.start_us,
+            elapsed_ns: s.elapsed_ns,
+            success: s.success,
+            status: s.status.map(str::to_string),
+            label: s.label.map(str::to_string),
+            error: s.error.map(str::to_string),
+            threads: s.threads,
+            bytes: s.bytes,
+            ttfb_ns: s.ttfb_ns,
+        }
+    }
+}
+
 impl OwnedSample {
     pub fn as_sample(&self) -> Sample<'_> {
         Sample {

@@ -1572,17 +1572,7 @@ mod tests {
 
     impl SampleSink for Collected {
         fn push(&mut self, s: &Sample<'_>) {
-            self.samples.push(crate::model::OwnedSample {
-                start_us: s.start_us,
-                elapsed_ns: s.elapsed_ns,
-                success: s.success,
-                status: s.status.map(str::to_string),
-                label: s.label.map(str::to_string),
-                error: s.error.map(str::to_string),
-                threads: s.threads,
-                bytes: s.bytes,
-                ttfb_ns: s.ttfb_ns,
-            });
+            self.samples.push(crate::model::OwnedSample::from(s));
             self.kinds.push(s.kind);
         }
     }

@@ -198,7 +198,7 @@ impl<'s> FileState<'s> {
             self.streamed += 1;
             return Ok(());
         }
-        self.current.samples.push(owned(&sample));
+        self.current.samples.push(OwnedSample::from(&sample));
         Ok(())
     }
 
@@ -287,20 +287,6 @@ fn embedded((index, run): (usize, RunData)) -> EmbeddedRun {
             .map(|samples| ResourceSeries { samples }),
         reported_resources: run.resources,
         samples: run.samples,
-    }
-}
-
-fn owned(s: &Sample<'_>) -> OwnedSample {
-    OwnedSample {
-        start_us: s.start_us,
-        elapsed_ns: s.elapsed_ns,
-        success: s.success,
-        status: s.status.map(str::to_string),
-        label: s.label.map(str::to_string),
-        error: s.error.map(str::to_string),
-        threads: s.threads,
-        bytes: s.bytes,
-        ttfb_ns: s.ttfb_ns,
     }
 }
 
@@ -1138,7 +1124,7 @@ mod tests {
 
     impl SampleSink for Recorder {
         fn push(&mut self, s: &Sample<'_>) {
-            self.0.push(owned(s));
+            self.0.push(OwnedSample::from(s));
         }
     }
 

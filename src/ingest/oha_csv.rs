@@ -312,15 +312,7 @@ mod tests {
 
     impl SampleSink for Keep {
         fn push(&mut self, s: &Sample<'_>) {
-            self.0.push(OwnedSample {
-                start_us: s.start_us,
-                elapsed_ns: s.elapsed_ns,
-                success: s.success,
-                status: s.status.map(str::to_string),
-                bytes: s.bytes,
-                ttfb_ns: s.ttfb_ns,
-                ..OwnedSample::default()
-            });
+            self.0.push(OwnedSample::from(s));
         }
     }
 

@@ -758,17 +758,7 @@ mod tests {
 
     impl SampleSink for Collected {
         fn push(&mut self, s: &Sample<'_>) {
-            let owned = OwnedSample {
-                start_us: s.start_us,
-                elapsed_ns: s.elapsed_ns,
-                success: s.success,
-                status: s.status.map(str::to_string),
-                label: s.label.map(str::to_string),
-                error: s.error.map(str::to_string),
-                threads: s.threads,
-                bytes: s.bytes,
-                ttfb_ns: s.ttfb_ns,
-            };
+            let owned = OwnedSample::from(s);
             self.0.push((owned, s.kind));
         }
     }
