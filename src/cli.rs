@@ -533,13 +533,11 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
         ),
         None => None,
     };
+    // Read before anything is written, so a bad project file leaves no site and no history line.
+    let config = project_config(&args.inputs, args.config.as_deref())?;
+    let thresholds = all_thresholds(&args.thresholds, config.as_ref(), true);
     let summary = load_summary_with(&args.inputs, args.quiet, args.sha256)?;
-    let capacity = analyze_capacity(
-        &summary,
-        &args.inputs,
-        args.config.as_deref(),
-        &Settings::default(),
-    )?;
+    let capacity = analyze_capacity(&summary, config.as_ref(), &Settings::default())?;
     let history = match (&args.history, &history_id) {
         (Some(path), Some(id)) => {
             let mut entries = if path.exists() {
@@ -569,7 +567,7 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
         if !args.quiet {
             eprintln!("wrote {}", target.display());
         }
-        return finish_build(args, &summary, history_id.as_deref());
+        return finish_build(args, &summary, history_id.as_deref(), &thresholds);
     }
     let target = args
         .output
@@ -584,11 +582,16 @@ fn build(args: &BuildArgs) -> Result<u8, Error> {
             target.join("index.html").display()
         );
     }
-    finish_build(args, &summary, history_id.as_deref())
+    finish_build(args, &summary, history_id.as_deref(), &thresholds)
 }
 
 /// After the site is written: appends to the history file, checks the thresholds.
-fn finish_build(args: &BuildArgs, summary: &stats::Summary, id: Option<&str>) -> Result<u8, Error> {
+fn finish_build(
+    args: &BuildArgs,
+    summary: &stats::Summary,
+    id: Option<&str>,
+    thresholds: &[Threshold],
+) -> Result<u8, Error> {
     if let (Some(path), Some(id)) = (&args.history, id) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -596,9 +599,7 @@ fn finish_build(args: &BuildArgs, summary: &stats::Summary, id: Option<&str>) ->
             .map(|d| d.as_secs());
         crate::history::append(path, &crate::history::HistoryEntry::of(summary, id, now))?;
     }
-    let config = project_config(&args.inputs, args.config.as_deref())?;
-    let thresholds = all_thresholds(&args.thresholds, config.as_ref(), true);
-    Ok(check_thresholds(&thresholds, summary, args.quiet))
+    Ok(check_thresholds(thresholds, summary, args.quiet))
 }
 
 fn capacity(args: &CapacityArgs) -> Result<u8, Error> {
@@ -649,8 +650,9 @@ fn capacity_of_rps(rps: f64, settings: &Settings, json: bool) -> Result<u8, Erro
 
 /// `capacity INPUT...`: every run's capacity figures, with the project file's settings.
 fn capacity_of_runs(args: &CapacityArgs, overrides: &Settings) -> Result<u8, Error> {
+    let config = project_config(&args.inputs, args.config.as_deref())?;
     let summary = load_summary(&args.inputs, args.quiet)?;
-    let analysis = analyze_capacity(&summary, &args.inputs, args.config.as_deref(), overrides)?;
+    let analysis = analyze_capacity(&summary, config.as_ref(), overrides)?;
     let text = if args.json {
         to_json(&analysis)
     } else {
@@ -660,20 +662,18 @@ fn capacity_of_runs(args: &CapacityArgs, overrides: &Settings) -> Result<u8, Err
     Ok(0)
 }
 
-/// Capacity figures of every run, with the project file: `--config`, else `benchreport.toml` in
-/// the first input folder.
+/// Capacity figures of every run, with the project file's settings under `overrides`; a run the
+/// project file names but the inputs lack is an error.
 pub fn analyze_capacity(
     summary: &stats::Summary,
-    inputs: &[PathBuf],
-    explicit_config: Option<&std::path::Path>,
+    config: Option<&config::Config>,
     overrides: &Settings,
 ) -> Result<capacity::CapacityAnalysis, Error> {
-    let config = project_config(inputs, explicit_config)?;
-    if let Some(c) = &config {
+    if let Some(c) = config {
         let names: Vec<&str> = summary.runs.iter().map(|r| r.name.as_str()).collect();
         c.check_run_names(&names)?;
     }
-    capacity::analyze(summary, config.as_ref(), overrides).map_err(Error::Usage)
+    capacity::analyze(summary, config, overrides).map_err(Error::Usage)
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
