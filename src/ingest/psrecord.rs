@@ -20,7 +20,7 @@ use std::path::Path;
 
 use crate::error::IngestError;
 use crate::ingest::head_text;
-use crate::ingest::text::{decode, strip_ansi};
+use crate::ingest::text::Lines;
 use crate::model::{FileIngest, ResourceSample, ResourceSeries, SampleSink, ToolInfo, Warning};
 
 /// Messages psrecord itself prints to stdout around the log in stdout mode.
@@ -45,10 +45,14 @@ pub fn parse(
     reader: &mut dyn BufRead,
     _sink: &mut dyn SampleSink,
 ) -> Result<FileIngest, IngestError> {
-    let mut lines = RawLines::new(reader, path);
+    let mut lines = Lines::new(reader, path);
     let mut log = LogReader::new(path);
-    while let Some(line) = lines.next_line()? {
-        log.line(&line)?;
+    while let Some((number, text)) = lines.next_line()? {
+        log.line(&RawLine {
+            number,
+            text,
+            complete: lines.last_line_complete(),
+        })?;
     }
     log.finish()
 }
@@ -463,54 +467,6 @@ struct RawLine {
     number: u64,
     text: String,
     complete: bool,
-}
-
-/// Like [`crate::ingest::text::Lines`], but also tells whether the line ended with a newline, which
-/// is how a cut last row is told from a complete one.
-struct RawLines<'r> {
-    reader: &'r mut dyn BufRead,
-    path: &'r Path,
-    buf: Vec<u8>,
-    number: u64,
-}
-
-impl<'r> RawLines<'r> {
-    fn new(reader: &'r mut dyn BufRead, path: &'r Path) -> Self {
-        RawLines {
-            reader,
-            path,
-            buf: Vec::new(),
-            number: 0,
-        }
-    }
-
-    fn next_line(&mut self) -> Result<Option<RawLine>, IngestError> {
-        self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| IngestError::io(self.path, &e))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.number += 1;
-        let mut bytes = self.buf.as_slice();
-        if self.number == 1 {
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        }
-        let complete = bytes.ends_with(b"\n");
-        while let Some(rest) = bytes
-            .strip_suffix(b"\n")
-            .or_else(|| bytes.strip_suffix(b"\r"))
-        {
-            bytes = rest;
-        }
-        Ok(Some(RawLine {
-            number: self.number,
-            text: strip_ansi(&decode(bytes)).into_owned(),
-            complete,
-        }))
-    }
 }
 
 #[cfg(test)]

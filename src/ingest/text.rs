@@ -45,6 +45,7 @@ pub struct Lines<'r> {
     path: &'r Path,
     buf: Vec<u8>,
     line: u64,
+    last_complete: bool,
 }
 
 impl<'r> Lines<'r> {
@@ -54,7 +55,14 @@ impl<'r> Lines<'r> {
             path,
             buf: Vec::new(),
             line: 0,
+            last_complete: false,
         }
+    }
+
+    /// Whether the line last returned ended with a newline: a cut last row of a killed run
+    /// does not.
+    pub fn last_line_complete(&self) -> bool {
+        self.last_complete
     }
 
     /// The next line, or `None` at the end of the input.
@@ -72,6 +80,7 @@ impl<'r> Lines<'r> {
         if self.line == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
+        self.last_complete = bytes.ends_with(b"\n");
         while let Some(rest) = bytes
             .strip_suffix(b"\n")
             .or_else(|| bytes.strip_suffix(b"\r"))
@@ -138,6 +147,12 @@ mod tests {
                 (3, "last".to_string())
             ]
         );
+        let mut reader = &b"a\nb"[..];
+        let mut lines = Lines::new(&mut reader, Path::new("x"));
+        lines.next_line().unwrap();
+        assert!(lines.last_line_complete());
+        lines.next_line().unwrap();
+        assert!(!lines.last_line_complete());
     }
 
     #[test]
