@@ -1096,6 +1096,7 @@ impl ResourcesJson {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::test_support::shared_dir;
     use std::cell::Cell;
     use std::io::{BufReader, Read};
     use std::path::PathBuf;
@@ -1109,14 +1110,6 @@ mod tests {
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(FIXTURES).join(name)
-    }
-
-    /// `../shared` beside the repository (CI), else the workstation copy.
-    fn shared_dir() -> Option<PathBuf> {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-        [beside, PathBuf::from("/work/shared")]
-            .into_iter()
-            .find(|p| p.is_dir())
     }
 
     #[derive(Debug, Default)]
